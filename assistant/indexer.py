@@ -1,0 +1,209 @@
+"""Incremental indexing: files -> clean articles -> chunks -> embeddings -> Chroma.
+
+Unchanged input is recognised by its fingerprint and costs no embedding. New and changed articles
+are embedded in slabs across articles (full batches keep the model busy) and each slab is committed
+as a whole: chunks first, then the article records, then the chunks of replaced versions go.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant import dedup
+from assistant.chunking import Chunker
+from assistant.cleaning import clean
+from assistant.embedding import Embedder
+from assistant.errors import ArticleError
+from assistant.loaders import Loaded, Skipped, expand, load
+from assistant.settings import Settings
+from assistant.store import Record, Store
+from assistant.types import Article, Chunk
+
+SLAB = 512  # chunks embedded and committed together
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass
+class Duplicate:
+    key: str
+    of_key: str
+    of_title: str
+    similarity: float
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    chunks_embedded: int = 0
+    articles_total: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    embedded_texts: list[str] = field(default_factory=list, repr=False)  # what was encoded, for benchmarks
+
+    @property
+    def failed(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.error]
+
+
+@dataclass
+class _Pending:
+    article: Article
+    fingerprint: str
+    minhash: str
+    replaces: str | None  # article id of the version this one replaces
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+def embed_input(article: Article, chunk: Chunk) -> str:
+    """What the model embeds for a chunk: its text under the article's title."""
+    return f"{article.title}\n\n{chunk.text}"
+
+
+class Indexer:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+
+    def run(self, paths: list[Path], *, prune: bool = False, progress: Progress | None = None) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        files, report.skipped = expand(paths)
+        records = self.store.records()
+        self._collect_orphans(records)
+        finder = dedup.DuplicateFinder(self.settings.duplicate_threshold)
+        for record in records.values():
+            finder.add(record.key, dedup.decode(record.minhash))
+        titles = {r.key: r.title for r in records.values()}
+
+        pending: list[_Pending] = []
+        seen: set[str] = set()
+        for path in files:
+            for item in load(path):
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                    continue
+                seen.add(item.draft.key)
+                entry = self._prepare(item, records.get(item.draft.key), finder, titles, report)
+                if entry:
+                    pending.append(entry)
+
+        self._embed_and_commit(pending, report, progress)
+        if prune:
+            self._prune(paths, records, seen, report)
+        report.articles_total, report.chunks_total = self.store.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(
+        self,
+        item: Loaded,
+        record: Record | None,
+        finder: dedup.DuplicateFinder,
+        titles: dict[str, str],
+        report: IndexReport,
+    ) -> _Pending | None:
+        key = item.draft.key
+        if record and record.fingerprint == item.fingerprint:
+            report.unchanged += 1
+            return None
+        try:
+            article = clean(item.draft)
+        except ArticleError as exc:
+            report.skipped.append(Skipped(key, str(exc)))
+            return None
+        if record and record.article_id == article.id:
+            self.store.touch(key, item.fingerprint)
+            report.unchanged += 1
+            return None
+        sig = dedup.signature(article.text)
+        if match := finder.match(sig, exclude=key):
+            other, similarity = match
+            report.duplicates.append(Duplicate(key, other, titles.get(other, other), similarity))
+            if self.settings.duplicates == "skip":
+                reason = f"near-duplicate of {titles.get(other, other)!r} ({other}), similarity {similarity:.2f}"
+                report.skipped.append(Skipped(key, reason, error=False))
+                return None
+        finder.add(key, sig)
+        titles[key] = article.title
+        return _Pending(article, item.fingerprint, dedup.encode(sig), record.article_id if record else None)
+
+    def _embed_and_commit(self, pending: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
+        if not pending:
+            return
+        chunker = Chunker(self.embedder.tokenize, self._chunk_size(), self.settings.chunk_overlap)
+        for entry in pending:
+            entry.chunks = chunker.chunk(entry.article)
+        total = sum(len(e.chunks) for e in pending)
+        if progress:
+            progress(0, total)
+        slab: list[_Pending] = []
+        for entry in pending:
+            slab.append(entry)
+            if sum(len(e.chunks) for e in slab) >= SLAB:
+                self._commit_slab(slab, report, progress, total)
+                slab = []
+        self._commit_slab(slab, report, progress, total)
+
+    def _commit_slab(
+        self, slab: list[_Pending], report: IndexReport, progress: Progress | None, total: int
+    ) -> None:
+        if not slab:
+            return
+        chunks = [c for e in slab for c in e.chunks]
+        articles = {e.article.id: e.article for e in slab}
+        texts = [embed_input(articles[c.article_id], c) for c in chunks]
+        vectors = self.embedder.encode(texts)
+        self.store.add_chunks(chunks, vectors, articles)
+        entries = []
+        at = 0
+        for e in slab:
+            own = vectors[at : at + len(e.chunks)]
+            at += len(e.chunks)
+            mean = own.mean(axis=0)
+            entries.append((e.article, e.fingerprint, e.minhash, len(e.chunks), mean / (np.linalg.norm(mean) or 1.0)))
+        self.store.commit(entries)
+        replaced = {e.replaces for e in slab if e.replaces and e.replaces not in articles}
+        self.store.delete_chunks(replaced - set(self.store.committed(replaced)))
+        for e in slab:
+            if e.replaces:
+                report.updated += 1
+            else:
+                report.added += 1
+        report.chunks_embedded += len(chunks)
+        report.embedded_texts += texts
+        if progress:
+            progress(report.chunks_embedded, total)
+
+    def _chunk_size(self) -> int:
+        # leave room for the title that is embedded with each chunk
+        return max(32, min(self.settings.chunk_size, self.embedder.max_tokens - 48))
+
+    def _collect_orphans(self, records: dict[str, Record]) -> None:
+        """Chunks of articles that an interrupted run embedded but never committed."""
+        orphans = self.store.chunk_article_ids() - {r.article_id for r in records.values()}
+        self.store.delete_chunks(orphans)
+
+    def _prune(self, paths: list[Path], records: dict[str, Record], seen: set[str], report: IndexReport) -> None:
+        """Forget articles whose file, under the indexed paths, is gone."""
+        roots = [str(p.resolve()) for p in paths]
+        gone = [
+            r for r in records.values()
+            if r.key not in seen
+            and any(r.key == root or r.key.startswith((root + "/", root + "#")) for root in roots)
+        ]
+        self.store.delete_records([r.key for r in gone])
+        ids = {r.article_id for r in gone}
+        self.store.delete_chunks(ids - set(self.store.committed(ids)))
+        report.removed = len(gone)

@@ -1,0 +1,226 @@
+"""Files -> drafts: read .txt, .md, .html and JSON/JSONL records into `Draft`s.
+
+One bad file or record never stops the rest: each failure comes back as a `Skipped` with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ArticleError
+from assistant.types import Draft
+
+TEXT = {".txt", ".text"}
+MARKDOWN = {".md", ".markdown"}
+HTML = {".html", ".htm"}
+RECORDS = {".json", ".jsonl", ".ndjson"}
+SUPPORTED = TEXT | MARKDOWN | HTML | RECORDS
+_RECORD_FIELDS = {"title", "body", "source", "url", "author", "published_at"}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    draft: Draft
+    fingerprint: str  # hash of the raw input: unchanged input is recognised without cleaning it again
+
+
+@dataclass(frozen=True)
+class Skipped:
+    key: str
+    reason: str
+    error: bool = True  # False for files skipped on purpose (unsupported type inside a folder)
+
+
+def expand(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
+    """The article files named by `paths` (folders recursively, sorted); ArticleError if none."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for path in paths:
+        if not path.exists():
+            raise ArticleError(f"{path}: no such file or folder")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            ours = [p for p in found if p.suffix.lower() in SUPPORTED]
+            if not ours:
+                raise ArticleError(f"{path}: no article files found (looked for {', '.join(sorted(SUPPORTED))})")
+            files += ours
+            skipped += [Skipped(str(p.resolve()), "not an article file type", error=False) for p in found if p not in ours]
+        elif path.suffix.lower() in SUPPORTED:
+            files.append(path)
+        else:
+            raise ArticleError(f"{path}: unsupported file type (use {', '.join(sorted(SUPPORTED))})")
+    return files, skipped
+
+
+def load(path: Path) -> Iterator[Loaded | Skipped]:
+    """The drafts in one file, or why it cannot be read."""
+    key = str(path.resolve())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Skipped(key, f"cannot read file: {exc.strerror or exc}")
+        return
+    suffix = path.suffix.lower()
+    if b"\x00" in data[:8192]:
+        yield Skipped(key, "binary file, not text")
+        return
+    if suffix in HTML:
+        yield from _guard(key, data, lambda: _html(key, data))
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Skipped(key, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8")
+        return
+    if suffix in RECORDS:
+        yield from _records(key, text, jsonl=suffix != ".json")
+    elif suffix in MARKDOWN:
+        yield from _guard(key, data, lambda: _markdown(key, text))
+    else:
+        yield Loaded(Draft(key=key, body=text, format="text"), _digest(data))
+
+
+def _guard(key: str, data: bytes, make: Any) -> Iterator[Loaded | Skipped]:
+    try:
+        yield Loaded(make(), _digest(data))
+    except ArticleError as exc:
+        yield Skipped(key, str(exc))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _html(key: str, data: bytes) -> Draft:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or not text.strip():
+        raise ArticleError("no article text found in the HTML page")
+    assert doc is not None
+    return Draft(
+        key=key,
+        body=text,
+        format="html",
+        title=doc.title or None,
+        source=doc.sitename or None,
+        author=doc.author or None,
+        published_at=doc.date or None,
+        url=doc.url or None,
+    )
+
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(?P<meta>.*?)\n---\s*\n", re.S)
+
+
+def _markdown(key: str, text: str) -> Draft:
+    """Markdown rendered to plain paragraphs by markdown-it; front matter and the first H1 give metadata."""
+    from markdown_it import MarkdownIt
+
+    meta: dict[str, str] = {}
+    if match := _FRONT_MATTER.match(text):
+        for line in match["meta"].splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                meta[name.strip().lower()] = value.strip().strip("\"'")
+        text = text[match.end() :]
+    title = meta.get("title")
+    blocks: list[str] = []
+    headline_seen = False
+    tokens = MarkdownIt("commonmark").parse(text)
+    for i, token in enumerate(tokens):
+        if token.type != "inline":
+            continue
+        parts = []
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type == "softbreak":
+                parts.append(" ")
+            elif child.type == "hardbreak":
+                parts.append("\n")
+        line = "".join(parts).strip()
+        if not line:
+            continue
+        if not headline_seen and i > 0 and tokens[i - 1].type == "heading_open" and tokens[i - 1].tag == "h1":
+            headline_seen = True  # the headline: the title, unless front matter names one
+            title = title or line
+            continue
+        blocks.append(line)
+    return Draft(
+        key=key,
+        body="\n\n".join(blocks),
+        format="markdown",
+        title=title,
+        source=meta.get("source") or meta.get("publisher"),
+        author=meta.get("author"),
+        published_at=meta.get("date") or meta.get("published_at") or meta.get("published"),
+        url=meta.get("url"),
+    )
+
+
+def _records(key: str, text: str, *, jsonl: bool) -> Iterator[Loaded | Skipped]:
+    """News-dataset records: `title`, `body` and optional `source`, `url`, `author`, `published_at`."""
+    items: list[tuple[int, Any]] = []
+    if jsonl:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                yield Skipped(f"{key}#{n}", f"line {n} is not valid JSON: {exc.msg}")
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Skipped(key, f"not valid JSON: {exc.msg} (line {exc.lineno})")
+            return
+        records = data.get("articles", data.get("data", [data])) if isinstance(data, dict) else data
+        if not isinstance(records, list):
+            yield Skipped(key, "JSON holds no list of article records")
+            return
+        items = list(enumerate(records, 1))
+    for n, record in items:
+        yield _record(key, n, record)
+
+
+def _record(key: str, n: int, record: Any) -> Loaded | Skipped:
+    where = f"{key}#{n}"
+    if not isinstance(record, dict):
+        return Skipped(where, f"record {n} is not an object")
+    body = record.get("body")
+    title = record.get("title")
+    if not isinstance(body, str) or not body.strip():
+        return Skipped(where, f"record {n} has no 'body' text")
+    if not isinstance(title, str) or not title.strip():
+        return Skipped(where, f"record {n} has no 'title'")
+    fields = {k: (str(v) if v is not None else None) for k, v in record.items() if k in _RECORD_FIELDS}
+    fingerprint = _digest(json.dumps(fields, sort_keys=True).encode())
+    url = fields.get("url")
+    return Loaded(
+        Draft(
+            key=f"{key}#{url or n}",
+            body=body,
+            format="record",
+            title=title,
+            source=fields.get("source"),
+            author=fields.get("author"),
+            published_at=fields.get("published_at"),
+            url=url,
+        ),
+        fingerprint,
+    )

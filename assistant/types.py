@@ -1,0 +1,90 @@
+"""The data that flows through the pipeline, named once.
+
+article file -> `Draft` (raw text + metadata hints) -> `Article` (clean text + metadata)
+-> `Chunk` (offsets into the clean text) -> store -> `Passage` (chunk + article fields + score).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+Format = Literal["text", "markdown", "html", "record"]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One article as read from a file, before cleaning.
+
+    `key` names where it came from (a path, or `path#N` for the N-th record of a JSON file); re-indexing
+    the same key replaces the article. Metadata fields are hints from the container (JSON fields, HTML
+    meta tags, Markdown front matter); cleaning fills in what the text itself says.
+    """
+
+    key: str
+    body: str
+    format: Format
+    title: str | None = None
+    source: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    key: str
+    title: str
+    text: str
+    source: str | None = None
+    author: str | None = None
+    published_at: str | None = None  # ISO 8601, without a time zone when the page gives none
+    url: str | None = None
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256(f"{self.title}\n\n{self.text}".encode()).hexdigest()
+        object.__setattr__(self, "id", digest[:16])
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    n: int
+    start: int
+    end: int
+    text: str  # == article.text[start:end]
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}-{self.n:04d}"
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article's metadata, as listed by `assistant articles`."""
+
+    id: str
+    key: str
+    title: str
+    source: str | None
+    author: str | None
+    published_at: str | None
+    url: str | None
+    n_chunks: int
+    n_chars: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's fields and a relevance score (higher is better)."""
+
+    article_id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    start: int
+    end: int
+    text: str
+    score: float

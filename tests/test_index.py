@@ -1,0 +1,162 @@
+"""Indexing into real Chroma with the real packaged model: offsets, incremental runs, interruptions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
+
+from assistant.embedding import Embedder
+from assistant.indexer import Indexer
+from assistant.search import Searcher
+from assistant.settings import Settings
+from assistant.store import Store
+
+_SENTENCE_END = re.compile(r"[.!?”\"’)]$")
+
+
+def _chunks_of(store: Store, article_id: str) -> list[tuple[int, int, str]]:
+    got = store.chunks.get(where={"article_id": article_id}, include=["metadatas", "documents"])
+    return sorted((int(m["start"]), int(m["end"]), d) for m, d in zip(got["metadatas"], got["documents"], strict=True))
+
+
+def test_every_chunk_maps_to_an_exact_span_and_keeps_sentences_whole(bundled: Settings) -> None:
+    store = Store(bundled)
+    infos = store.list_articles()
+    assert len(infos) == 2
+    for info in infos:
+        _, text = store.article(info.id)
+        chunks = _chunks_of(store, info.id)
+        assert len(chunks) == info.n_chunks > 3
+        covered = 0
+        for start, end, chunk_text in chunks:
+            assert text[start:end] == chunk_text
+            # boundaries fall between sentences (or after a heading line), never inside one
+            assert start == 0 or text[start - 1] in " \n"
+            before_end = text[:end].rstrip()
+            assert end == len(text) or text[end] in " \n"
+            assert _SENTENCE_END.search(before_end) or text[end : end + 2] == "\n\n", text[end - 40 : end + 5]
+            assert not text[covered:start].strip(), "a gap: part of the article is in no chunk"
+            covered = max(covered, end)
+        assert not text[covered:].strip()
+
+
+def test_search_finds_the_venue_first(bundled: Settings, embedder: Embedder) -> None:
+    passages = Searcher(Store(bundled), embedder).search("Where did Putin and Kim meet?", k=5)
+    assert "Vostochny" in passages[0].text
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_reindex_of_unchanged_corpus_embeds_nothing(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    first, store = index(settings, embedder, corpus)
+    assert (first.added, first.chunks_embedded) == (2, first.chunks_total)
+    ids_before = set(store.chunks.get()["ids"])
+    again, _ = index(settings, embedder, corpus)
+    assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 2, 0)
+    assert set(store.chunks.get()["ids"]) == ids_before
+
+
+def test_changed_article_leaves_no_stale_chunks(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    _, store = index(settings, embedder, corpus)
+    path = corpus / PUTIN_KIM.name
+    old = {i.key: i for i in store.list_articles()}[str(path.resolve())]
+    path.write_text(path.read_text(encoding="utf-8").replace("Vostochny", "Baikonur"), encoding="utf-8")
+    report, _ = index(settings, embedder, corpus)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert report.chunks_embedded == report.chunks_total - sum(
+        i.n_chunks for i in store.list_articles() if i.key != old.key
+    )
+    assert _chunks_of(store, old.id) == []
+    new = {i.key: i for i in store.list_articles()}[old.key]
+    assert new.id != old.id
+    assert all("Vostochny" not in t for _, _, t in _chunks_of(store, new.id))
+    assert store.chunks.count() == sum(i.n_chunks for i in store.list_articles())
+
+
+def test_prune_removes_articles_whose_files_are_gone(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    _, store = index(settings, embedder, corpus)
+    (corpus / OBSERVER.name).unlink()
+    kept, _ = index(settings, embedder, corpus)
+    assert kept.removed == 0 and kept.articles_total == 2
+    pruned, _ = index(settings, embedder, corpus, prune=True)
+    assert pruned.removed == 1 and pruned.articles_total == 1
+    assert store.chunks.count() == store.list_articles()[0].n_chunks
+
+
+def test_interrupted_run_never_answers_from_half_an_article(
+    settings: Settings, embedder: Embedder, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kill the run between writing an article's chunks and committing it, as Ctrl-C could."""
+    calls = 0
+    real_commit = Store.commit
+
+    def interrupted_commit(self: Store, entries):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "commit", interrupted_commit)
+    store = Store(settings, create=True)
+    with pytest.raises(KeyboardInterrupt):
+        Indexer(settings, store, embedder).run([corpus])
+    assert calls == 1
+    assert store.chunks.count() > 0  # chunks were written ...
+    assert store.list_articles() == []  # ... but no article was committed
+    assert Searcher(store, embedder).search("Where did Putin and Kim meet?", k=5) == []
+
+    monkeypatch.setattr(Store, "commit", real_commit)
+    report = Indexer(settings, store, embedder).run([corpus])
+    assert report.added == 2
+    assert store.chunks.count() == sum(i.n_chunks for i in store.list_articles())
+    assert "Vostochny" in Searcher(store, embedder).search("Where did Putin and Kim meet?", k=5)[0].text
+
+
+def test_orphan_chunks_of_a_vanished_article_are_collected(
+    settings: Settings, embedder: Embedder, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(ARTICLES / OBSERVER.name, extra / "copy.txt")
+    monkeypatch.setattr(Store, "commit", lambda self, entries: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        index(settings, embedder, extra)
+    monkeypatch.undo()
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(settings.index_dir))
+    report, store = index(settings, embedder, corpus)  # the half-written file is not indexed again
+    assert report.added == 2
+    assert store.chunks.count() == sum(i.n_chunks for i in store.list_articles())
+
+
+def test_near_duplicates_are_reported_and_skipped_on_request(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    text = (corpus / OBSERVER.name).read_text(encoding="utf-8")
+    republished = text.replace("by admin", "by Reuters").replace("You may also like", "Read more") + "\nExtra line."
+    (corpus / "republished.txt").write_text(republished.replace("crucial time", "critical time"), encoding="utf-8")
+    report, _ = index(settings, embedder, corpus)
+    assert report.added == 3
+    assert len(report.duplicates) == 1 and report.duplicates[0].key.endswith("republished.txt")
+    assert report.duplicates[0].similarity > 0.8
+
+    skipping = Settings(index_dir=settings.index_dir.parent / "other", duplicates="skip")
+    report, store = index(skipping, embedder, corpus)
+    assert report.added == 2 and len(store.list_articles()) == 2
+    (skip,) = [s for s in report.skipped if s.key.endswith("republished.txt")]
+    assert "near-duplicate of 'Russia, North Korea leaders’ meeting under global spotlight'" in skip.reason
+    assert not skip.error
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (corpus / "latin1.txt").write_bytes("Caf\u00e9".encode("latin-1"))
+    (corpus / "empty.md").write_text("# Title only\n\nLeave a Comment\n", encoding="utf-8")
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    report, _ = index(settings, embedder, corpus)
+    assert report.added == 2
+    reasons = {Path(s.key).name: s.reason for s in report.failed}
+    assert set(reasons) == {"image.txt", "latin1.txt", "empty.md"}
+    assert "binary" in reasons["image.txt"] and "UTF-8" in reasons["latin1.txt"] and "empty" in reasons["empty.md"]
+    assert [Path(s.key).name for s in report.skipped if not s.error] == ["notes.pdf"]
