@@ -28,11 +28,13 @@ class Chunker:
 
     def chunk(self, article: Article) -> list[Chunk]:
         from llama_index.core import Document
+        from llama_index.core.schema import TextNode
 
         nodes = self._splitter.get_nodes_from_documents([Document(text=article.text, id_=article.id)])
         chunks: list[Chunk] = []
         cursor = 0
         for node in nodes:
+            assert isinstance(node, TextNode)
             text = node.get_content()
             start = node.start_char_idx
             if start is None or article.text[start : start + len(text)] != text:

@@ -44,13 +44,15 @@ _EMAIL = re.compile(r"\[email\s*protected\]|\b[\w.+-]+@[\w-]+\.[\w.-]+\b", re.I)
 _PHOTO_CREDIT = re.compile(r"\s*\(?\b(Photograph|Photo|Image|Picture|Photo credit)s?\s*:\s*[^.]{1,120}\)?$")
 _DESK = re.compile(r"^(online|web|news|staff|city|international|sports)\s+(desk|report|reporter|correspondent)$", re.I)
 _BYLINE = re.compile(r"^(?:written\s+)?by\s*:?\s+(?P<name>[^\d,;]{2,60})$", re.I)
-_COUNTERS = re.compile(r"\b[\d.,]+\s*[km]?\s+(views?|comments?|reads?|shares?)\b|\b(updated|published|posted)\s*:?", re.I)
+_COUNTERS = re.compile(
+    r"\b[\d.,]+\s*[km]?\s+(views?|comments?|reads?|shares?)\b|\b(updated|published|posted)\s*:?", re.I
+)
 _PUBLICATION = re.compile(
     r"^(?P<name>(?:The )?[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){0,5}) is (?:the|a|an) [^.]{0,80}?"
     r"\b(news ?paper|daily|weekly|magazine|news (?:site|portal|agency|outlet))\b",
 )
 _GENERIC_AUTHORS = {"admin", "administrator", "staff", "editor", "desk", "web desk", "webdesk"}
-_SENTENCE_END = ('.', '!', '?', '"', '”', '’', "'", ':', ';')
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ":", ";")
 
 
 @dataclass
@@ -68,7 +70,9 @@ def clean(draft: Draft) -> Article:
     found = _Found()
     blocks = _take_header(blocks, draft, found)
     blocks = _cut_footer(blocks, found)
-    kept = [[line for line in (_strip_credit(x) for x in block) if line and not _is_boilerplate(line)] for block in blocks]
+    kept = [
+        [line for line in (_strip_credit(x) for x in block) if line and not _is_boilerplate(line)] for block in blocks
+    ]
     text = "\n\n".join(_rejoin(["\n".join(b) for b in kept if b])).strip()
     if not text:
         raise ArticleError("empty article: no story text is left after removing boilerplate")
@@ -124,14 +128,12 @@ def _take_header(blocks: list[list[str]], draft: Draft, found: _Found) -> list[l
         line = blocks[bi][li]
         if _is_story(line):
             break
-        if pos == 0 and _words(line) <= 25 and not line.endswith("."):
-            if not draft.title or line.casefold() == draft.title.strip().casefold():
-                found.title = line
-                drop.add((bi, li))
-                continue
-        if line.casefold() == (draft.title or "").strip().casefold():
+        headline = pos == 0 and _words(line) <= 25 and not line.endswith(".")
+        if headline and (not draft.title or line.casefold() == draft.title.strip().casefold()):
+            found.title = line
             drop.add((bi, li))
-        elif _DESK.match(line):
+            continue
+        if line.casefold() == (draft.title or "").strip().casefold() or _DESK.match(line):
             drop.add((bi, li))
         elif byline := _BYLINE.match(line):
             name = byline["name"].strip()

@@ -65,9 +65,13 @@ def _print_json(data: Any) -> None:
 @app.command()
 @_edge
 def index(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: articles/).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders of articles (default: articles/).")
+    ] = None,
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone from the given folders.")] = False,
-    rebuild: Annotated[bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (.txt, .md, .html, .json, .jsonl): only new or changed ones are embedded."""
@@ -132,7 +136,9 @@ def articles(as_json: JsonOpt = False) -> None:
 
 @app.command()
 @_edge
-def show(article_id: Annotated[str, typer.Argument(help="An id from `assistant articles`.")], as_json: JsonOpt = False) -> None:
+def show(
+    article_id: Annotated[str, typer.Argument(help="An id from `assistant articles`.")], as_json: JsonOpt = False
+) -> None:
     """Show one article's metadata and clean text."""
     from assistant.store import Store
 

@@ -156,9 +156,7 @@ class Indexer:
                 slab = []
         self._commit_slab(slab, report, progress, total)
 
-    def _commit_slab(
-        self, slab: list[_Pending], report: IndexReport, progress: Progress | None, total: int
-    ) -> None:
+    def _commit_slab(self, slab: list[_Pending], report: IndexReport, progress: Progress | None, total: int) -> None:
         if not slab:
             return
         chunks = [c for e in slab for c in e.chunks]
@@ -199,9 +197,9 @@ class Indexer:
         """Forget articles whose file, under the indexed paths, is gone."""
         roots = [str(p.resolve()) for p in paths]
         gone = [
-            r for r in records.values()
-            if r.key not in seen
-            and any(r.key == root or r.key.startswith((root + "/", root + "#")) for root in roots)
+            r
+            for r in records.values()
+            if r.key not in seen and any(r.key == root or r.key.startswith((root + "/", root + "#")) for root in roots)
         ]
         self.store.delete_records([r.key for r in gone])
         ids = {r.article_id for r in gone}

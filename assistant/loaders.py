@@ -50,7 +50,9 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
             if not ours:
                 raise ArticleError(f"{path}: no article files found (looked for {', '.join(sorted(SUPPORTED))})")
             files += ours
-            skipped += [Skipped(str(p.resolve()), "not an article file type", error=False) for p in found if p not in ours]
+            skipped += [
+                Skipped(str(p.resolve()), "not an article file type", error=False) for p in found if p not in ours
+            ]
         elif path.suffix.lower() in SUPPORTED:
             files.append(path)
         else:
@@ -107,10 +109,9 @@ def _html(key: str, data: bytes) -> Draft:
     doc = trafilatura.bare_extraction(
         data, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
-    text = getattr(doc, "text", None) if doc is not None else None
-    if not text or not text.strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise ArticleError("no article text found in the HTML page")
-    assert doc is not None
+    text = str(doc.text)
     return Draft(
         key=key,
         body=text,

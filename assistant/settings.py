@@ -36,9 +36,7 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
-    chunk_size: int = Field(
-        96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer."
-    )
+    chunk_size: int = Field(96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens of whole sentences repeated between chunks.")
     duplicates: Literal["keep", "skip"] = Field(
         "keep",
@@ -46,7 +44,10 @@ class Settings(BaseSettings):
         "or skip the one indexed later. Either way it is reported.",
     )
     duplicate_threshold: float = Field(
-        0.6, gt=0, le=1, description="Estimated Jaccard similarity of word 5-grams above which two articles are near-duplicates."
+        0.6,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of word 5-grams above which two articles are near-duplicates.",
     )
 
     def chroma_server(self) -> tuple[str, int, bool] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,7 +20,6 @@ from assistant.types import Article, ArticleInfo, Chunk
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
-    from chromadb.api.models.Collection import Collection
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,8 @@ class Store:
         if built_with != settings.embed_model:
             raise StoreError(
                 f"the index in {self.where} was built with embedding model {built_with!r}, but the settings "
-                f"name {settings.embed_model!r}: run `assistant index --rebuild`, or set ASSISTANT_EMBED_MODEL={built_with}"
+                f"name {settings.embed_model!r}: run `assistant index --rebuild`, "
+                f"or set ASSISTANT_EMBED_MODEL={built_with}"
             )
 
     # --- what is indexed -------------------------------------------------------------------------
@@ -93,7 +93,8 @@ class Store:
         return sorted(infos, key=lambda a: (a.published_at or "", a.title))
 
     def article(self, article_id: str) -> tuple[ArticleInfo, str]:
-        got = self.articles.get(where={"article_id": article_id}, include=["metadatas", "documents"], limit=1)
+        where: Any = {"article_id": article_id}
+        got = self.articles.get(where=where, include=["metadatas", "documents"], limit=1)
         if not got["ids"]:
             raise NotFoundError(f"no article with id {article_id!r}: `assistant articles` lists the ids")
         return _info(got["ids"][0], (got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0]
@@ -102,7 +103,8 @@ class Store:
         ids = sorted(set(article_ids))
         if not ids:
             return {}
-        got = self.articles.get(where={"article_id": {"$in": ids}}, include=["metadatas"])
+        where: Any = {"article_id": {"$in": ids}}
+        got = self.articles.get(where=where, include=["metadatas"])
         return {str(m["article_id"]): dict(m) for m in got["metadatas"] or []}
 
     # --- writing ---------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ class Store:
                 ids=[c.id for c in chunks[lo:hi]],
                 embeddings=vectors[lo:hi],
                 documents=[c.text for c in chunks[lo:hi]],
-                metadatas=metas[lo:hi],
+                metadatas=cast(Any, metas[lo:hi]),
             )
 
     def commit(self, entries: Sequence[tuple[Article, str, str, int, np.ndarray]]) -> None:
@@ -149,7 +151,7 @@ class Store:
             ids=[e[0].key for e in entries],
             embeddings=np.stack([e[4] for e in entries]),
             documents=[e[0].text for e in entries],
-            metadatas=metas,
+            metadatas=cast(Any, metas),
         )
 
     def touch(self, key: str, fingerprint: str) -> None:
@@ -163,7 +165,8 @@ class Store:
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
         ids = sorted(set(article_ids))
         for lo, hi in self._batches(len(ids)):
-            self.chunks.delete(where={"article_id": {"$in": ids[lo:hi]}})
+            where: Any = {"article_id": {"$in": ids[lo:hi]}}
+            self.chunks.delete(where=where)
 
     def reset(self) -> None:
         """Drop both collections (for a rebuild, e.g. with another embedding model)."""
@@ -192,7 +195,7 @@ class Store:
             article = articles.get(str(meta["article_id"]))
             if article is None:
                 continue
-            chunk = Chunk(str(meta["article_id"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc or "")
+            chunk = Chunk(str(meta["article_id"]), _int(meta["n"]), _int(meta["start"]), _int(meta["end"]), doc or "")
             hits.append(Hit(chunk, article, 1.0 - float(dist)))
         return hits[:k]
 
@@ -240,3 +243,7 @@ def _info(key: str, m: Any) -> ArticleInfo:
         n_chunks=int(m["n_chunks"]),
         n_chars=int(m["n_chars"]),
     )
+
+
+def _int(value: Any) -> int:
+    return int(value)

@@ -30,13 +30,45 @@ def _story_lines(path: Path) -> list[str]:
 
 BOILERPLATE = {
     PUTIN_KIM: [
-        "Online Desk", "15 Sep 2023", "Photograph:", "Getty Images", "Samakal English", "Editor", "Alamgir Hossain",
-        "Publisher", "Abul Kalam Azad", "Address", "Tejgaon", "Phone", "55029832", "Advertisement", "+880",
+        "Online Desk",
+        "15 Sep 2023",
+        "Photograph:",
+        "Getty Images",
+        "Samakal English",
+        "Editor",
+        "Alamgir Hossain",
+        "Publisher",
+        "Abul Kalam Azad",
+        "Address",
+        "Tejgaon",
+        "Phone",
+        "55029832",
+        "Advertisement",
+        "+880",
     ],
     OBSERVER: [
-        "by admin", "1.3K views", "0 comment", "BY FAZLI", "You may also like", "Leave a Comment", "lakehouse-logo",
-        "Sunday Observer", "email", "protected", "Call Us", "+94", "Advertising", "Sudath", "Nuwan", "Chamara",
-        "Classifieds", "Matrimonial", "Facebook Page", "All Right Reserved", "Designed and Developed", "Lakehouse",
+        "by admin",
+        "1.3K views",
+        "0 comment",
+        "BY FAZLI",
+        "You may also like",
+        "Leave a Comment",
+        "lakehouse-logo",
+        "Sunday Observer",
+        "email",
+        "protected",
+        "Call Us",
+        "+94",
+        "Advertising",
+        "Sudath",
+        "Nuwan",
+        "Chamara",
+        "Classifieds",
+        "Matrimonial",
+        "Facebook Page",
+        "All Right Reserved",
+        "Designed and Developed",
+        "Lakehouse",
     ],
 }
 
@@ -61,8 +93,11 @@ def test_every_story_sentence_is_kept(path: Path) -> None:
 
 def test_subheadings_and_caption_are_kept_and_broken_paragraph_mended() -> None:
     guardian, observer = _article(PUTIN_KIM).text, _article(OBSERVER).text
-    for heading in ["North Korea has designs on the final frontier", "The west is worried",
-                    "This could be a long and dangerous alliance"]:
+    for heading in [
+        "North Korea has designs on the final frontier",
+        "The west is worried",
+        "This could be a long and dangerous alliance",
+    ]:
         assert f"\n\n{heading}\n\n" in guardian
     for heading in ["Struggling", "Hermit kingdom", "Missile programs"]:
         assert f"\n\n{heading}\n\n" in observer

@@ -55,12 +55,16 @@ def test_markdown_front_matter_and_heading(tmp_path: Path) -> None:
     wrapped = STORY.replace(" Construction", "\nConstruction")  # a soft line break inside the paragraph
     page.write_text(
         f"---\ntitle: Council approves bridge\nauthor: Jane Roe\ndate: 2024-03-04\nsource: Town Herald\n---\n"
-        f"# Headline not repeated in the text\n\n{wrapped}\n\n**Bold** words and a [link](http://x.org) stay as text.\n",
+        f"# Headline not repeated in the text\n\n{wrapped}\n\n"
+        "**Bold** words and a [link](http://x.org) stay as text.\n",
         encoding="utf-8",
     )
     article = clean(_one(page).draft)
     assert (article.title, article.author, article.source, article.published_at) == (
-        "Council approves bridge", "Jane Roe", "Town Herald", "2024-03-04",
+        "Council approves bridge",
+        "Jane Roe",
+        "Town Herald",
+        "2024-03-04",
     )
     assert STORY in article.text
     assert "Bold words and a link stay as text." in article.text
@@ -70,8 +74,14 @@ def test_markdown_front_matter_and_heading(tmp_path: Path) -> None:
 
 def test_jsonl_records_with_a_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "corpus.jsonl"
-    good = {"title": "Bridge", "body": STORY, "source": "Town Herald", "url": "http://h/1", "author": "Jane Roe",
-            "published_at": "2024-03-04T09:30:00+00:00"}
+    good = {
+        "title": "Bridge",
+        "body": STORY,
+        "source": "Town Herald",
+        "url": "http://h/1",
+        "author": "Jane Roe",
+        "published_at": "2024-03-04T09:30:00+00:00",
+    }
     path.write_text(
         "\n".join([json.dumps(good), "{not json", json.dumps({"title": "No body"}), json.dumps({**good, "url": None})]),
         encoding="utf-8",
@@ -85,13 +95,20 @@ def test_jsonl_records_with_a_bad_line(tmp_path: Path) -> None:
     assert loaded[0].draft.key.endswith("corpus.jsonl#http://h/1")
     assert loaded[1].draft.key.endswith("corpus.jsonl#4")
     article = clean(loaded[0].draft)
-    assert (article.title, article.source, article.author, article.url) == ("Bridge", "Town Herald", "Jane Roe", "http://h/1")
+    assert (article.title, article.source, article.author, article.url) == (
+        "Bridge",
+        "Town Herald",
+        "Jane Roe",
+        "http://h/1",
+    )
     assert article.published_at == "2024-03-04T09:30:00+00:00"
 
 
 def test_json_list_of_records(tmp_path: Path) -> None:
     path = tmp_path / "corpus.json"
-    path.write_text(json.dumps([{"title": "A", "body": STORY}, {"title": "B", "body": STORY + " More."}]), encoding="utf-8")
+    path.write_text(
+        json.dumps([{"title": "A", "body": STORY}, {"title": "B", "body": STORY + " More."}]), encoding="utf-8"
+    )
     assert [type(i) for i in load(path)] == [Loaded, Loaded]
 
 
