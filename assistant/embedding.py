@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,11 +55,20 @@ class Embedder:
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length or 256)
 
+    @cached_property
+    def _tokenizer(self) -> Any:
+        # a tokenizer of its own: the model's may be busy encoding in another thread, and a fast
+        # tokenizer used from two threads at once fails ("Already borrowed")
+        from transformers import AutoTokenizer
+
+        _quiet()
+        return AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer.encode(text, add_special_tokens=False))
+        return len(self.tokenize(text))
 
     def tokenize(self, text: str) -> list[int]:
-        return list(self.model.tokenizer.encode(text, add_special_tokens=False))
+        return list(self._tokenizer.encode(text, add_special_tokens=False))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -72,8 +81,13 @@ class Embedder:
 def _load(path: str) -> SentenceTransformer:
     """One loaded copy of a model per process, shared by every Embedder."""
     from sentence_transformers import SentenceTransformer
+
+    _quiet()
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
+def _quiet() -> None:
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # the chunker measures whole articles; that is not an input
+    hf_logging.set_verbosity_error()  # the chunker measures whole articles: a long input is no error there
     hf_logging.disable_progress_bar()
-    return SentenceTransformer(path, device="cpu", local_files_only=True)

@@ -49,6 +49,7 @@ class IndexReport:
     articles_total: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
+    encode_seconds: float = 0.0  # of `seconds`, in the embedding model
     embedded_texts: list[str] = field(default_factory=list, repr=False)  # what was encoded, for benchmarks
 
     @property
@@ -162,7 +163,9 @@ class Indexer:
         chunks = [c for e in slab for c in e.chunks]
         articles = {e.article.id: e.article for e in slab}
         texts = [embed_input(articles[c.article_id], c) for c in chunks]
+        encode_started = time.perf_counter()
         vectors = self.embedder.encode(texts)
+        report.encode_seconds += time.perf_counter() - encode_started
         self.store.add_chunks(chunks, vectors, articles)
         entries = []
         at = 0

@@ -1,0 +1,105 @@
+"""Indexing throughput: the whole pipeline against bare SentenceTransformer.encode, in one run.
+
+Builds a corpus of generated articles from the bundled articles' real sentences (each article a
+different seeded draw, so every id is distinct), indexes it into a fresh Chroma index, encodes the
+very texts the pipeline embedded with the bare model, and re-runs the index on the unchanged corpus.
+
+    .venv/bin/python bench/index_throughput.py [--articles 1000]
+
+Targets (issue 2): pipeline >= 85% of bare encode chunks/s; a re-run < 2% of the first run's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.offline import stay_offline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sentences() -> list[str]:
+    from assistant.cleaning import clean
+    from assistant.loaders import Loaded, load
+
+    found: list[str] = []
+    for path in sorted((ROOT / "articles").iterdir()):
+        for item in load(path):
+            if isinstance(item, Loaded):
+                text = clean(item.draft).text
+                found += [s for s in re.split(r"(?<=[.!?”])\s+", text) if len(s.split()) >= 6]
+    return found
+
+
+def generate(folder: Path, n: int) -> None:
+    pool = sentences()
+    rng = random.Random(1000)
+    for i in range(n):
+        picked = rng.sample(pool, rng.randint(8, 16))
+        paragraphs = [" ".join(picked[j : j + 3]) for j in range(0, len(picked), 3)]
+        day = 1 + i % 28
+        body = "\n\n".join(paragraphs)
+        (folder / f"article_{i:05d}.txt").write_text(
+            f"Generated report {i}: {picked[0][:60]}\n\nby Bench Desk\n\n{day} Sep 2023 10:{i % 60:02d} AM\n\n{body}\n",
+            encoding="utf-8",
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000, help="how many articles to generate")
+    args = parser.parse_args()
+    stay_offline()
+
+    from assistant.embedding import Embedder
+    from assistant.indexer import Indexer
+    from assistant.settings import Settings
+    from assistant.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        generate(corpus, args.articles)
+        settings = Settings(index_dir=Path(tmp) / "index")
+        embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+        embedder.encode(["warm-up"] * embedder.batch_size)  # load the model outside both timings
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the run")
+
+        started = time.perf_counter()
+        report = Indexer(settings, Store(settings, create=True), embedder).run([corpus])
+        pipeline_s = time.perf_counter() - started
+        texts = report.embedded_texts
+
+        started = time.perf_counter()
+        embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+        bare_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        again = Indexer(settings, Store(settings, create=True), embedder).run([corpus])
+        rerun_s = time.perf_counter() - started
+
+    chunks = report.chunks_embedded
+    pipeline_rate, bare_rate = chunks / pipeline_s, chunks / bare_s
+    print(f"corpus: {report.added} articles, {chunks} chunks (chunk size {settings.chunk_size} tokens)")
+    print(f"pipeline (read, clean, chunk, embed, store): {pipeline_s:8.1f} s  {pipeline_rate:7.1f} chunks/s")
+    print(
+        f"  of which in the model: {report.encode_seconds:.1f} s; reading, cleaning, chunking, storing: "
+        f"{pipeline_s - report.encode_seconds:.1f} s"
+    )
+    print(f"bare SentenceTransformer.encode, same texts: {bare_s:8.1f} s  {bare_rate:7.1f} chunks/s")
+    print(f"pipeline / bare throughput:                  {pipeline_rate / bare_rate:8.1%}   (target >= 85%)")
+    print(
+        f"re-run on the unchanged corpus:              {rerun_s:8.2f} s  {rerun_s / pipeline_s:7.2%} of the first run"
+        f" (target < 2%); {again.unchanged} unchanged, {again.chunks_embedded} chunks embedded"
+    )
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
