@@ -71,14 +71,29 @@ def main() -> None:
         embedder.encode(["warm-up"] * embedder.batch_size)  # load the model outside both timings
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the run")
 
+        def bare(texts: list[str]) -> float:
+            started = time.perf_counter()
+            embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+            return time.perf_counter() - started
+
+        # bare encode before and after the pipeline, so neither side gains from running first or last
+        from assistant.chunking import Chunker
+        from assistant.cleaning import clean
+        from assistant.indexer import embed_input
+        from assistant.loaders import Loaded, load
+
+        chunker = Chunker(embedder.tokenize, min(settings.chunk_size, embedder.max_tokens - 48), settings.chunk_overlap)
+        articles = [clean(i.draft) for p in sorted(corpus.iterdir()) for i in load(p) if isinstance(i, Loaded)]
+        texts = [embed_input(a, c) for a in articles for c in chunker.chunk(a)]
+        bare_before = bare(texts)
+
         started = time.perf_counter()
         report = Indexer(settings, Store(settings, create=True), embedder).run([corpus])
         pipeline_s = time.perf_counter() - started
-        texts = report.embedded_texts
+        assert sorted(report.embedded_texts) == sorted(texts), "the bare run must encode the pipeline's texts"
 
-        started = time.perf_counter()
-        embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
-        bare_s = time.perf_counter() - started
+        bare_after = bare(texts)
+        bare_s = (bare_before + bare_after) / 2
 
         started = time.perf_counter()
         again = Indexer(settings, Store(settings, create=True), embedder).run([corpus])
@@ -92,7 +107,10 @@ def main() -> None:
         f"  of which in the model: {report.encode_seconds:.1f} s; reading, cleaning, chunking, storing: "
         f"{pipeline_s - report.encode_seconds:.1f} s"
     )
-    print(f"bare SentenceTransformer.encode, same texts: {bare_s:8.1f} s  {bare_rate:7.1f} chunks/s")
+    print(
+        f"bare SentenceTransformer.encode, same texts: {bare_s:8.1f} s  {bare_rate:7.1f} chunks/s"
+        f"  (mean of {bare_before:.1f} s before and {bare_after:.1f} s after the pipeline)"
+    )
     print(f"pipeline / bare throughput:                  {pipeline_rate / bare_rate:8.1%}   (target >= 85%)")
     print(
         f"re-run on the unchanged corpus:              {rerun_s:8.2f} s  {rerun_s / pipeline_s:7.2%} of the first run"
