@@ -9,7 +9,7 @@ from assistant.offline import stay_offline
 
 def main() -> None:
     stay_offline()
-    from assistant.cli import _settings
+    from assistant.cli import load_settings
     from assistant.embedding import Embedder
     from assistant.errors import AssistantError, IndexMissingError
     from assistant.indexer import Indexer
@@ -18,7 +18,7 @@ def main() -> None:
     from assistant.web import CSS, build
 
     try:
-        settings = _settings()
+        settings = load_settings()
         embedder = Embedder(settings.embed_model, settings.embed_batch_size)
         try:
             store = Store(settings)

@@ -45,7 +45,8 @@ def _edge(func: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def _settings() -> Any:
+def load_settings() -> Any:
+    """Settings from the environment; invalid values become one ConfigError naming the variables."""
     from pydantic import ValidationError
 
     from assistant.errors import ConfigError
@@ -81,7 +82,7 @@ def index(
     from assistant.indexer import Indexer
     from assistant.store import Store
 
-    settings = _settings()
+    settings = load_settings()
     targets = paths or [Path("articles")]
     store = Store(settings, create=True)
     if rebuild:
@@ -125,7 +126,7 @@ def articles(as_json: JsonOpt = False) -> None:
     """List the indexed articles."""
     from assistant.store import Store
 
-    infos = Store(_settings()).list_articles()
+    infos = Store(load_settings()).list_articles()
     if as_json:
         _print_json([_article_json(a) for a in infos])
         return
@@ -142,7 +143,7 @@ def show(
     """Show one article's metadata and clean text."""
     from assistant.store import Store
 
-    info, text = Store(_settings()).article(article_id)
+    info, text = Store(load_settings()).article(article_id)
     if as_json:
         _print_json({**_article_json(info), "text": text})
         return
@@ -162,7 +163,7 @@ def search(
     from assistant.search import Searcher
     from assistant.store import Store
 
-    settings = _settings()
+    settings = load_settings()
     store = Store(settings)
     passages = Searcher(store, Embedder(settings.embed_model, settings.embed_batch_size)).search(query, k)
     if as_json:
