@@ -67,7 +67,8 @@ def _print_json(data: Any) -> None:
 @_edge
 def index(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders of articles (default: articles/).")
+        list[Path] | None,
+        typer.Argument(help="Files or folders of articles (default: $ASSISTANT_ARTICLES_DIR or articles/)."),
     ] = None,
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone from the given folders.")] = False,
     rebuild: Annotated[
@@ -83,7 +84,7 @@ def index(
     from assistant.store import Store
 
     settings = load_settings()
-    targets = paths or [Path("articles")]
+    targets = paths or [settings.articles_dir]
     store = Store(settings, create=True)
     if rebuild:
         store.reset()

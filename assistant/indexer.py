@@ -143,7 +143,7 @@ class Indexer:
     def _embed_and_commit(self, pending: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
         if not pending:
             return
-        chunker = Chunker(self.embedder.tokenize, self._chunk_size(), self.settings.chunk_overlap)
+        chunker = self.chunker()
         for entry in pending:
             entry.chunks = chunker.chunk(entry.article)
         total = sum(len(e.chunks) for e in pending)
@@ -187,9 +187,10 @@ class Indexer:
         if progress:
             progress(report.chunks_embedded, total)
 
-    def _chunk_size(self) -> int:
-        # leave room for the title that is embedded with each chunk
-        return max(32, min(self.settings.chunk_size, self.embedder.max_tokens - 48))
+    def chunker(self) -> Chunker:
+        # chunks leave room for the title that is embedded with each of them
+        size = max(32, min(self.settings.chunk_size, self.embedder.max_tokens - 48))
+        return Chunker(self.embedder.tokenize, size, self.settings.chunk_overlap)
 
     def _collect_orphans(self, records: dict[str, Record]) -> None:
         """Chunks of articles that an interrupted run embedded but never committed."""
