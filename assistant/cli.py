@@ -169,11 +169,126 @@ def search(
     passages = Searcher(store, Embedder(settings.embed_model, settings.embed_batch_size)).search(query, k)
     if as_json:
         _print_json(
-            [{k: v for k, v in dataclasses.asdict(p).items() if k not in ("source", "published_at")} for p in passages]
+            [
+                {k: v for k, v in dataclasses.asdict(p).items() if k not in ("source", "published_at", "similarity")}
+                for p in passages
+            ]
         )
         return
     for p in passages:
         typer.echo(f"[{p.score:.3f}] {p.title} ({p.article_id} {p.start}-{p.end})\n  {p.text}\n")
+
+
+LlmOpt = Annotated[
+    str | None,
+    typer.Option("--llm", help="Answer backend: local, openai or extractive (default: $ASSISTANT_LLM or local)."),
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source (publisher).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+
+
+@app.command()
+@_edge
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the indexed articles.")],
+    llm: LlmOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the articles, citing the sentences it used."""
+    assistant = _assistant(llm)
+    filters = _filters(assistant, source, since, until)
+    if as_json:
+        _print_json(assistant.ask(question, llm=llm, filters=filters).to_json())
+        return
+    _stream(assistant, question, [], llm, filters)
+
+
+@app.command()
+@_edge
+def chat(
+    llm: LlmOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
+    """Talk about the articles in the terminal, with follow-up questions (/new starts over, Ctrl-D quits)."""
+    assistant = _assistant(llm)
+    filters = _filters(assistant, source, since, until)
+    history: list[Any] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            typer.echo()
+            return
+        if question in ("/exit", "/quit"):
+            return
+        if question == "/new":
+            history.clear()
+            typer.echo("(new conversation)")
+            continue
+        if question:
+            history.append(_stream(assistant, question, history, llm, filters).turn())
+
+
+def _assistant(llm: str | None) -> Any:
+    from assistant.answering import BACKENDS, Assistant
+    from assistant.errors import ConfigError
+
+    if llm is not None and llm not in BACKENDS:
+        raise ConfigError(f"--llm {llm!r}: choose one of {', '.join(BACKENDS)}")
+    return Assistant(load_settings())
+
+
+def _filters(assistant: Any, source: str | None, since: str | None, until: str | None) -> Any:
+    from assistant.errors import ConfigError
+    from assistant.retrieval import Filters
+
+    if source:
+        known = sorted({a.source for a in assistant.store.list_articles() if a.source})
+        match = [s for s in known if s.casefold() == source.strip().casefold()]
+        if not match:
+            raise ConfigError(f"--source {source!r} names no indexed source; known: {', '.join(known) or 'none'}")
+        source = match[0]
+    filters = Filters(source, since, until)
+    filters.where()  # a bad date fails here, before any work
+    return filters
+
+
+def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, filters: Any) -> Any:
+    """Print the answer as it is generated, then its checked form and its citations."""
+    from assistant.answering import Answer
+
+    streamed: list[str] = []
+    answer: Any = None
+    for event in assistant.stream(question, history, llm, filters):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            streamed.append(event)
+            typer.echo(event, nl=False)
+    typer.echo()
+    if answer.notice:
+        typer.echo(f"note: {answer.notice}", err=True)
+    if answer.answer != "".join(streamed).strip():
+        typer.echo(f"checked: {answer.answer}")
+    for s in answer.sentences:
+        if not s.supported:
+            typer.echo(f"unsupported: {s.text}")
+    for c in answer.citations:
+        date = (c.published_at or "")[:10]
+        typer.echo(
+            f"[{c.n}] {c.title} ({', '.join(x for x in (c.source, date) if x)})\n    “{' '.join(c.quote.split())}”"
+        )
+    if answer.refused:
+        typer.echo("closest passages:")
+        for p in answer.passages[:3]:
+            typer.echo(f"  {p.title}: {' '.join(p.text.split())[:200]}")
+    return answer
 
 
 def _article_json(a: Any) -> dict[str, Any]:

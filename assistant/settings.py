@@ -8,12 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", validate_default=True, populate_by_name=True
+    )
 
     index_dir: Path = Field(
         Path("index"),
@@ -52,6 +54,50 @@ class Settings(BaseSettings):
         le=1,
         description="Estimated Jaccard similarity of word 5-grams above which two articles are near-duplicates.",
     )
+
+    # --- retrieval and evidence -------------------------------------------------------------------
+    retrieve_k: int = Field(6, ge=1, le=50, description="Passages kept after fusion, from which evidence is chosen.")
+    candidates: int = Field(20, ge=1, le=200, description="Passages each retriever (dense, BM25) proposes to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = weight / (rrf_k + rank).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (keyword) ranking in fusion.")
+    evidence_sentences: int = Field(6, ge=1, le=20, description="Most evidence sentences put in front of the model.")
+    evidence_tokens: int = Field(360, ge=50, description="Token budget for the evidence in the prompt.")
+    min_relevance: float = Field(
+        0.38,
+        ge=0,
+        le=1,
+        description="Refuse when the best evidence sentence scores below this (see README: calibration).",
+    )
+    # --- answering ---------------------------------------------------------------------------------
+    llm: Literal["local", "openai", "extractive"] = Field(
+        "local", description="Answer backend: local llama.cpp model, an OpenAI-compatible server, or no LLM."
+    )
+    condense: Literal["llm", "rules"] = Field(
+        "rules",
+        description="How follow-ups become standalone questions: by the answer model, or by rules (no model call).",
+    )
+    prompts_dir: Path = Field(
+        Path(__file__).resolve().parents[1] / "prompts", description="Folder of the prompt templates."
+    )
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "news-assistant",
+        description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB).",
+    )
+    llm_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default: all cores).")
+    llm_context: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
+    max_answer_tokens: int = Field(200, ge=16, description="Longest answer the model may generate, in tokens.")
+    history_turns: int = Field(3, ge=0, le=20, description="Earlier turns of a conversation given to the model.")
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible server (ASSISTANT_LLM=openai)."
+    )
+    openai_model: str = Field("qwen2.5-coder-1.5b-instruct", description="Model name sent to that server.")
+    openai_api_key: SecretStr = Field(
+        SecretStr("none"),
+        validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for that server (also read from OPENAI_API_KEY).",
+    )
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server before giving up.")
 
     def chroma_server(self) -> tuple[str, int, bool] | None:
         """(host, port, ssl) of the configured Chroma server, or None for the embedded index."""

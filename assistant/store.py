@@ -195,9 +195,25 @@ class Store:
             article = articles.get(str(meta["article_id"]))
             if article is None:
                 continue
-            chunk = Chunk(str(meta["article_id"]), _int(meta["n"]), _int(meta["start"]), _int(meta["end"]), doc or "")
-            hits.append(Hit(chunk, article, 1.0 - float(dist)))
+            hits.append(Hit(_chunk(meta, doc), article, 1.0 - float(dist)))
         return hits[:k]
+
+    def committed_chunks(self) -> tuple[list[str], list[Hit]]:
+        """Every chunk of a committed article (for the keyword index), with its article's metadata."""
+        got = self.chunks.get(include=["documents", "metadatas"])
+        metas = got["metadatas"] or []
+        articles = self.committed(str(m["article_id"]) for m in metas)
+        ids, hits = [], []
+        for chunk_id, meta, doc in zip(got["ids"], metas, got["documents"] or [], strict=True):
+            article = articles.get(str(meta["article_id"]))
+            if article is not None:
+                ids.append(chunk_id)
+                hits.append(Hit(_chunk(meta, doc), article, 0.0))
+        return ids, hits
+
+    def chunk_ids(self, where: dict[str, Any]) -> list[str]:
+        """Ids of the chunks that match a metadata filter."""
+        return list(self.chunks.get(where=cast(Any, where), include=[])["ids"])
 
     def _batches(self, n: int) -> Iterable[tuple[int, int]]:
         size = max(1, min(self.client.get_max_batch_size(), 2000))
@@ -245,5 +261,5 @@ def _info(key: str, m: Any) -> ArticleInfo:
     )
 
 
-def _int(value: Any) -> int:
-    return int(value)
+def _chunk(meta: Any, doc: str | None) -> Chunk:
+    return Chunk(str(meta["article_id"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc or "")

@@ -87,4 +87,5 @@ class Passage:
     start: int
     end: int
     text: str
-    score: float
+    score: float  # fused relevance, 1.0 for the best passage
+    similarity: float | None = None  # cosine similarity to the question, when the dense ranking found it

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
 
@@ -23,7 +24,7 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_help_on_every_command() -> None:
-    for command in ([], ["index"], ["articles"], ["show"], ["search"]):
+    for command in ([], ["index"], ["articles"], ["show"], ["search"], ["ask"], ["chat"]):
         code, out, _ = _run(*command, "--help")
         assert code == 0 and "Usage" in out
 
@@ -98,3 +99,24 @@ def test_search_command_end_to_end(tmp_path: Path) -> None:
         text=True,
     ).stdout
     assert "Vostochny" in json.loads(out)[0]["text"]
+
+
+def test_ask_json_contract_and_bad_options(bundled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(bundled.index_dir))
+    code, out, _ = _run("ask", "Who is the Kremlin spokesperson?", "--llm", "extractive", "--json")
+    data = json.loads(out)
+    assert code == 0 and "Peskov" in data["answer"] and not data["refused"]
+    assert {"question", "standalone_question", "answer", "refused", "citations", "passages", "timings"} <= set(data)
+    assert {"retrieve_ms", "prompt_tokens", "first_token_ms", "total_ms"} <= set(data["timings"])
+    assert {"n", "article_id", "title", "source", "published_at", "start", "end", "quote", "supported"} <= set(
+        data["citations"][0]
+    )
+    code, out, _ = _run("ask", "Who is the Kremlin spokesperson?", "--llm", "extractive")
+    assert code == 0 and "Peskov" in out and "[1]" in out
+    for bad, message in (
+        (["--source", "Nowhere Times"], "names no indexed source"),
+        (["--since", "someday"], "is not a date"),
+        (["--llm", "gpt9"], "choose one of"),
+    ):
+        code, _, err = _run("ask", "Who?", "--llm", "extractive", *bad)
+        assert code == 2 and message in err

@@ -1,0 +1,271 @@
+"""The one answering pipeline that the CLI, the web app, the API and the evaluation all call.
+
+question (+ history) -> standalone question -> passages (hybrid retrieval, filters in the store)
+-> evidence sentences [n] -> answer (LLM stream, or extractive) -> checked citations -> `Answer`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant import citations as cite
+from assistant import condense
+from assistant.embedding import Embedder
+from assistant.evidence import Evidence, EvidenceSelector
+from assistant.llms import LLM, LLMUnavailable, Message, make_llm
+from assistant.prompts import Prompts
+from assistant.retrieval import Filters, Retriever
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.types import Passage
+
+BACKENDS = ("local", "openai", "extractive")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange. `evidence` is what that turn showed the model (keeps its numbers)."""
+
+    question: str
+    answer: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation(Evidence):
+    """An evidence sentence the answer cites, and whether the sentences citing it are supported by it."""
+
+    supported: bool = False
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    sentences: list[cite.Sentence]
+    passages: list[Passage]
+    evidence: list[Evidence]  # shown to the model in this turn (new numbers only)
+    llm: str
+    relevance: float
+    notice: str | None = None
+    timings: dict[str, float | int | None] = field(default_factory=dict)
+
+    def turn(self) -> Turn:
+        return Turn(self.question, self.answer, tuple(self.evidence))
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["sentences"] = [
+            {"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences
+        ]
+        return data
+
+
+class Assistant:
+    def __init__(self, settings: Settings, store: Store | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings)
+        self.embedder = embedder or Embedder(settings.embed_model, settings.embed_batch_size)
+        self.retriever = Retriever(settings, self.store, self.embedder)
+        self.selector = EvidenceSelector(self.embedder, settings.evidence_sentences, settings.evidence_tokens)
+        self.prompts = Prompts(settings.prompts_dir)
+        self._llms: dict[str, LLM] = {}
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        llm: str | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        for event in self.stream(question, history, llm, filters):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("the stream ended without an answer")
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        llm: str | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text pieces as they are generated, then the checked `Answer` (whose text may differ)."""
+        t0 = time.perf_counter()
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("the question is empty")
+        backend = llm or self.settings.llm
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown answer backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        history = list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
+        timings: dict[str, float | int | None] = {"prompt_tokens": None, "first_token_ms": None}
+        notice: str | None = None
+
+        model = None if backend == "extractive" else self._llm(backend)
+        standalone, notice = self._standalone(question, history, model)
+        timings["condense_ms"] = _ms(t0)
+
+        t1 = time.perf_counter()
+        passages = self.retriever.retrieve(standalone, filters)
+        timings["retrieve_ms"] = _ms(t1)
+        shown = [e for turn in history for e in turn.evidence]
+        next_n = max((e.n for e in shown), default=0) + 1
+        fresh, relevance = self.selector.select(standalone, passages)
+        known = {e.span: e for e in shown}  # a sentence shown earlier keeps its number
+        new = _renumber([e for e in fresh if e.span not in known], next_n)
+        new_by_span = {e.span: e for e in new}
+        evidence = [known.get(e.span) or new_by_span[e.span] for e in fresh]
+        timings["evidence_ms"] = round(_ms(t1) - float(timings["retrieve_ms"] or 0), 1)
+
+        def done(text: str, refused: bool, sentences: list[cite.Sentence], used: str) -> Answer:
+            # a refusal shows no evidence, so the next turn numbers from where this one started
+            timings["total_ms"] = _ms(t0)
+            if timings["first_token_ms"] is None:
+                timings["first_token_ms"] = timings["total_ms"]
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=text,
+                refused=refused,
+                citations=_cited(sentences, evidence + shown),
+                sentences=sentences,
+                passages=passages,
+                evidence=[] if refused else new,
+                llm=used,
+                relevance=relevance,
+                notice=notice,
+                timings=timings,
+            )
+
+        if not evidence or relevance < self.settings.min_relevance:
+            yield self.prompts.refusal
+            yield done(self.prompts.refusal, True, [], backend)
+            return
+
+        if model is not None:
+            messages = self._messages(history, new, question)  # the model reads the history itself
+            try:
+                timings["prompt_tokens"] = model.count_tokens(messages)
+                pieces: list[str] = []
+                for piece in model.stream(messages, self.settings.max_answer_tokens):
+                    if timings["first_token_ms"] is None:
+                        timings["first_token_ms"] = _ms(t0)
+                    pieces.append(piece)
+                    yield piece
+                raw = "".join(pieces).strip()
+                if _is_refusal(raw, self.prompts.refusal):
+                    yield done(self.prompts.refusal, True, [], backend)
+                    return
+                checked = cite.check(raw, evidence + shown, self.selector.vectors)
+                yield done(cite.render(checked), False, checked, backend)
+                return
+            except LLMUnavailable as exc:
+                notice = f"{exc}; showing the extractive answer instead"
+
+        sentences = self._extract(evidence)
+        text = cite.render(sentences)
+        timings["first_token_ms"] = _ms(t0)
+        yield text
+        yield done(text, False, sentences, "extractive")
+
+    def refresh(self) -> None:
+        """Call after the indexed articles changed."""
+        self.retriever.refresh()
+
+    # --- steps -----------------------------------------------------------------------------------
+
+    def _llm(self, name: str) -> LLM:
+        if name not in self._llms:
+            self._llms[name] = make_llm(self.settings, name)
+        return self._llms[name]
+
+    def _standalone(self, question: str, history: list[Turn], model: LLM | None) -> tuple[str, str | None]:
+        if not history or not condense.needs_context(question):
+            return question, None
+        if model is not None and self.settings.condense == "llm":
+            try:
+                pairs = [(t.question, t.answer) for t in history]
+                rewritten = condense.by_model(model, self.prompts, question, pairs)
+                if rewritten:
+                    return rewritten, None
+            except LLMUnavailable:
+                pass  # the answer step reports it
+        return condense.by_rule(question, history[-1].question), None
+
+    def _messages(self, history: list[Turn], evidence: list[Evidence], question: str) -> list[Message]:
+        messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]
+        for turn in history:
+            messages.append({"role": "user", "content": self._user(turn.evidence, turn.question)})
+            messages.append({"role": "assistant", "content": turn.answer})
+        messages.append({"role": "user", "content": self._user(evidence, question)})
+        return messages
+
+    def _user(self, evidence: Sequence[Evidence], question: str) -> str:
+        items = [
+            {
+                "n": e.n,
+                "article": e.article_id,
+                "title": e.title,
+                "date": (e.published_at or "")[:10],
+                "quote": " ".join(e.quote.split()),
+            }
+            for e in evidence
+        ]
+        return self.prompts.render("answer.j2", evidence=items, question=question)
+
+    def _extract(self, evidence: list[Evidence]) -> list[cite.Sentence]:
+        """One to three evidence sentences, best first, quoted verbatim with their numbers."""
+        best = evidence[0].score
+        chosen = [e for e in evidence if e.score >= 0.85 * best][:3]
+        return [cite.Sentence(" ".join(e.quote.split()), (e.n,), True, 1.0) for e in chosen]
+
+
+def _renumber(evidence: list[Evidence], first: int) -> list[Evidence]:
+    return [dataclasses.replace(e, n=first + i) for i, e in enumerate(evidence)]
+
+
+def _cited(sentences: Sequence[cite.Sentence], evidence: Sequence[Evidence]) -> list[Citation]:
+    by_n = {e.n: e for e in evidence}
+    supported: dict[int, bool] = {}
+    for s in sentences:
+        for n in s.citations:
+            supported[n] = supported.get(n, False) or s.supported
+    return [
+        Citation(**{f.name: getattr(e, f.name) for f in dataclasses.fields(e)}, supported=supported[n])
+        for n in sorted(supported)
+        if (e := by_n.get(n))
+    ]
+
+
+_DECLINES = (
+    "don't say",
+    "do not say",
+    "does not say",
+    "not mentioned",
+    "does not mention",
+    "do not mention",
+    "no information",
+    "not provided",
+    "not specified",
+    "do not contain",
+    "does not contain",
+    "don't mention",
+)
+
+
+def _is_refusal(text: str, refusal: str) -> bool:
+    """The model said, in some words, that the sources do not answer (it rarely uses the exact ones)."""
+    norm = " ".join(text.lower().replace("’", "'").split())
+    return norm.startswith(refusal.lower().rstrip(".")) or (len(norm) < 120 and any(p in norm for p in _DECLINES))
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

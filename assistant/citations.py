@@ -1,0 +1,101 @@
+"""Generated text -> checked citations.
+
+Markers like [2], [1, 3] or [1][3] are parsed; numbers that name no evidence are dropped. Each answer
+sentence is checked against the evidence it cites (content-word overlap and embedding similarity: no
+NLI model runs offline); when it is not supported but another evidence sentence supports it, that
+one is cited instead; when nothing supports it, it is kept and marked unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.evidence import Evidence
+from assistant.sentences import sentence_spans
+from assistant.terms import overlap, terms
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+SUPPORTED = 0.5  # support score from which a span supports a sentence (see `support`)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str  # without its markers
+    citations: tuple[int, ...]
+    supported: bool
+    support: float
+
+
+def parse(text: str) -> list[tuple[str, list[int]]]:
+    """Answer text -> [(sentence without markers, cited numbers)], markers attached to their sentence."""
+    out: list[tuple[str, list[int]]] = []
+    for lo, hi in sentence_spans(text):
+        piece = text[lo:hi]
+        numbers = [int(n) for m in MARKER.finditer(piece) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        clean = MARKER.sub("", piece).strip()
+        if not clean and out:  # a marker alone after the full stop belongs to the sentence before
+            out[-1][1].extend(numbers)
+            continue
+        if clean:
+            out.append((clean, numbers))
+    return out
+
+
+def support(sentence: str, quote: str, similarity: float) -> float:
+    """How well `quote` backs `sentence`: 0.5 x content-word overlap + 0.5 x cosine similarity."""
+    return 0.5 * overlap(terms(sentence), terms(quote)) + 0.5 * max(0.0, similarity)
+
+
+def check(
+    text: str,
+    evidence: Sequence[Evidence],
+    vectors: Callable[[Sequence[str]], np.ndarray],
+) -> list[Sentence]:
+    """Parse, drop dangling numbers, verify each sentence, re-cite where a better span exists."""
+    parsed = parse(text)
+    if not parsed or not evidence:
+        return [Sentence(s, (), False, 0.0) for s, _ in parsed]
+    by_n = {e.n: e for e in evidence}
+    sent_vecs = vectors([s for s, _ in parsed])
+    ev_vecs = vectors([e.quote for e in evidence])
+    cosine = sent_vecs @ ev_vecs.T
+    out = []
+    for i, (sentence, numbers) in enumerate(parsed):
+        scores = [support(sentence, e.quote, float(cosine[i, j])) for j, e in enumerate(evidence)]
+        cited = [n for n in dict.fromkeys(numbers) if n in by_n]
+        cited_scores = {n: scores[_index(evidence, n)] for n in cited}
+        best_j = int(np.argmax(scores))
+        if cited and max(cited_scores.values()) >= SUPPORTED:
+            keep = tuple(n for n in cited if cited_scores[n] >= SUPPORTED)
+            out.append(Sentence(sentence, keep, True, round(max(cited_scores.values()), 3)))
+        elif scores[best_j] >= SUPPORTED:
+            out.append(Sentence(sentence, (evidence[best_j].n,), True, round(scores[best_j], 3)))
+        else:
+            best = max(cited_scores.values(), default=0.0)
+            out.append(Sentence(sentence, tuple(cited), False, round(best, 3)))
+    return out
+
+
+def _index(evidence: Sequence[Evidence], n: int) -> int:
+    return next(j for j, e in enumerate(evidence) if e.n == n)
+
+
+def render(sentences: Sequence[Sentence]) -> str:
+    """The answer text with its checked markers, placed before each sentence's final punctuation."""
+    parts = []
+    for s in sentences:
+        text = s.text
+        if s.citations:
+            marks = "".join(f"[{n}]" for n in s.citations)
+            end = _END.search(text)
+            cut = end.start() if end else len(text)
+            text = f"{text[:cut]} {marks}{text[cut:]}"
+        parts.append(text)
+    return " ".join(parts)
+
+
+_END = re.compile(r"[.!?][\"”’)]*$")

@@ -1,0 +1,150 @@
+"""Answer backends that stream text: the local llama.cpp model and any OpenAI-compatible server.
+
+Both take chat messages and yield text pieces. `LLMUnavailable` means the backend could not answer
+at all (not installed, unreachable): the assistant then falls back to the extractive answer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, Protocol, cast
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+Message = dict[str, str]
+
+
+class LLMUnavailable(AssistantError):
+    """The configured LLM cannot be used right now."""
+
+
+class LLM(Protocol):
+    name: str
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]: ...
+
+    def count_tokens(self, messages: list[Message]) -> int | None: ...
+
+
+class LocalLLM:
+    """Qwen2.5-Coder-1.5B-Instruct (Q4_K_M) in-process through llama-cpp-python, greedy decoding.
+
+    One model per process, used by one request at a time. llama.cpp keeps the evaluated tokens, so a
+    prompt that starts like the previous one (same system prompt, same earlier turns) only pays for
+    its new tail.
+    """
+
+    name = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def model(self) -> Any:
+        from assistant.model_file import local_model
+
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise LLMUnavailable(
+                "llama-cpp-python is not installed (`make setup` builds it; or "
+                'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install llama-cpp-python==0.3.36)'
+            ) from None
+        path = local_model(self.settings.model_cache_dir)
+        return _load_llama(str(path), self.settings.llm_context, self.settings.llm_threads or os.cpu_count() or 2)
+
+    def _format(self, messages: list[Message]) -> tuple[str, list[str]]:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = self.model
+        template = model.metadata.get("tokenizer.chat_template")
+        eos = model._model.token_get_text(model.token_eos())
+        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        response = formatter(messages=cast(Any, messages))
+        stop = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
+        return response.prompt, [*stop, eos]
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        prompt, _ = self._format(messages)
+        return len(self.model.tokenize(prompt.encode(), add_bos=False, special=True))
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        prompt, stop = self._format(messages)
+        model = self.model
+        with _LOCK:
+            for piece in model.create_completion(
+                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stop=stop, stream=True
+            ):
+                text = piece["choices"][0]["text"]
+                if text:
+                    yield text
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
+    from llama_cpp import Llama
+
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=256, verbose=False)
+
+
+class OpenAILLM:
+    """Any OpenAI-compatible chat server (hosted APIs, vLLM, Ollama, llama.cpp's server), via llama-index."""
+
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        from llama_index.llms.openai_like import OpenAILike
+
+        self.settings = settings
+        self.client = OpenAILike(
+            model=settings.openai_model,
+            api_base=settings.openai_base_url,
+            api_key=settings.openai_api_key.get_secret_value(),
+            is_chat_model=True,
+            context_window=settings.llm_context,
+            timeout=settings.llm_timeout,
+            max_retries=0,
+            temperature=0.0,
+        )
+
+    def count_tokens(self, messages: list[Message]) -> int | None:
+        return None  # the server's tokenizer is not known here
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        started = False
+        try:
+            for response in self.client.stream_chat(chat, max_tokens=max_tokens):
+                started = True
+                if response.delta:
+                    yield response.delta
+        except Exception as exc:
+            if started or not _is_connection_error(exc):
+                raise
+            raise LLMUnavailable(
+                f"the LLM server at {self.settings.openai_base_url} is unreachable ({exc.__class__.__name__})"
+            ) from exc
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+    import openai
+
+    return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | httpx.ConnectError | ConnectionError)
+
+
+def make_llm(settings: Settings, name: str) -> LLM:
+    if name == "local":
+        return LocalLLM(settings)
+    if name == "openai":
+        return OpenAILLM(settings)
+    raise ValueError(name)
