@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -77,8 +78,6 @@ def index(
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (.txt, .md, .html, .json, .jsonl): only new or changed ones are embedded."""
-    from tqdm import tqdm
-
     from assistant.embedding import Embedder
     from assistant.indexer import Indexer
     from assistant.store import Store
@@ -90,19 +89,11 @@ def index(
         store.reset()
         store = Store(settings, create=True)
     embedder = Embedder(settings.embed_model, settings.embed_batch_size)
-    bar: tqdm[Any] | None = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
-        bar.update(done - bar.n)
-
+    progress = _Progress(settings.progress_seconds)
     try:
         report = Indexer(settings, store, embedder).run(targets, prune=prune, progress=progress)
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     if as_json:
         data = dataclasses.asdict(report)
         data.pop("embedded_texts")
@@ -119,6 +110,42 @@ def index(
             typer.echo(f"skipped: {skip.key}: {skip.reason}", err=skip.error)
     if report.failed:
         raise typer.Exit(1)
+
+
+class _Progress:
+    """Embedding progress on stderr: tqdm's bar on a terminal; elsewhere (a log, CI), where a bar would be
+    a smear of carriage returns, one plain line at most every `interval` seconds, none for a short run."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._bar: Any = None
+        self._started = self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+            self._bar.update(done - self._bar.n)
+            return
+        now = time.monotonic()
+        if not self._started:
+            self._started = self._last = now
+        if now - self._last < self.interval and not (done == total and self._last > self._started):
+            return  # too soon; the last line is printed only when earlier ones were
+        self._last = now
+        elapsed = now - self._started
+        line = f"embedding: {done}/{total} chunks ({done / (total or 1):.0%})"
+        if done and elapsed:
+            line += f", {done / elapsed:.0f} chunks/s"
+            if done < total:
+                line += f", about {(total - done) * elapsed / done:.0f} s left"
+        typer.echo(line, err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 @app.command()

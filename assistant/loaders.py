@@ -51,7 +51,9 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
                 raise ArticleError(f"{path}: no article files found (looked for {', '.join(sorted(SUPPORTED))})")
             files += ours
             skipped += [
-                Skipped(str(p.resolve()), "not an article file type", error=False) for p in found if p not in ours
+                Skipped(str(p.resolve()), "not an article file type", error=False)
+                for p in found
+                if p.suffix.lower() not in SUPPORTED
             ]
         elif path.suffix.lower() in SUPPORTED:
             files.append(path)

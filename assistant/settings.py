@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
     chunk_size: int = Field(96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens of whole sentences repeated between chunks.")
+    progress_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="When stderr is not a terminal (a log, CI): seconds between the one-line progress reports of a "
+        "long indexing run; a run shorter than this prints none.",
+    )
     duplicates: Literal["keep", "skip"] = Field(
         "keep",
         description="What to do with a near-duplicate article (the same story republished): keep both, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -49,6 +50,17 @@ def corpus(tmp_path: Path) -> Path:
 def index(settings: Settings, embedder: Embedder, *paths: Path, prune: bool = False):  # type: ignore[no-untyped-def]
     store = Store(settings, create=True)
     return Indexer(settings, store, embedder).run(list(paths), prune=prune), store
+
+
+def generate_corpus(folder: Path, n: int) -> Path:
+    """`n` distinct articles of the bundled articles' real sentences: the throughput benchmark's corpus."""
+    spec = importlib.util.spec_from_file_location("index_throughput", ROOT / "bench" / "index_throughput.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    folder.mkdir(parents=True, exist_ok=True)
+    bench.generate(folder, n)
+    return folder
 
 
 @pytest.fixture(scope="session")

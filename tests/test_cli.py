@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,24 @@ def test_index_articles_show_search(settings: Settings, corpus: Path) -> None:
     for p in passages:
         text = json.loads(_run("show", p["article_id"], "--json")[1])["text"]
         assert text[p["start"] : p["end"]] == p["text"]
+
+
+def test_progress_off_a_terminal_is_plain_lines_on_stderr(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CliRunner's stderr is no terminal, as in a log or CI: no bar, but lines; stdout stays clean JSON."""
+    code, out, err = _run("index", str(corpus), "--json")
+    assert code == 0 and json.loads(out)["added"] == 2
+    assert "embedding" not in err  # a run shorter than the interval (5 s by default) prints none
+
+    monkeypatch.setenv("ASSISTANT_PROGRESS_SECONDS", "0")
+    code, out, err = _run("index", str(corpus), "--json", "--rebuild")
+    n = json.loads(out)["chunks_embedded"]
+    assert code == 0 and n > 0
+    lines = err.splitlines()
+    assert lines[0] == f"embedding: 0/{n} chunks (0%)"
+    assert re.fullmatch(rf"embedding: {n}/{n} chunks \(100%\), \d+ chunks/s", lines[-1])
+    assert "\r" not in err
 
 
 def test_errors_are_one_clear_line_and_a_nonzero_exit(settings: Settings, tmp_path: Path, corpus: Path) -> None:
