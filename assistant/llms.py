@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Protocol, cast
 
 from assistant.errors import AssistantError
@@ -43,8 +43,9 @@ class LocalLLM:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    @property
+    @cached_property
     def model(self) -> Any:
+        """The loaded model; the first use checks the model file (and joins it from its parts once)."""
         from assistant.model_file import local_model
 
         try:
@@ -57,13 +58,17 @@ class LocalLLM:
         path = local_model(self.settings.model_cache_dir)
         return _load_llama(str(path), self.settings.llm_context, self.settings.llm_threads or os.cpu_count() or 2)
 
-    def _format(self, messages: list[Message]) -> tuple[str, list[str]]:
+    @cached_property
+    def _formatter(self) -> tuple[Any, str]:
+        """The model's own chat template, compiled once, and its end-of-sequence text."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        model = self.model
-        template = model.metadata.get("tokenizer.chat_template")
-        eos = model._model.token_get_text(model.token_eos())
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        template = self.model.metadata.get("tokenizer.chat_template")
+        eos = self.model._model.token_get_text(self.model.token_eos())
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=""), eos
+
+    def _format(self, messages: list[Message]) -> tuple[str, list[str]]:
+        formatter, eos = self._formatter
         response = formatter(messages=cast(Any, messages))
         stop = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
         return response.prompt, [*stop, eos]

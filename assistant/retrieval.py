@@ -121,7 +121,7 @@ class Retriever:
         order = sorted(fused, key=lambda i: -fused[i])
         best = fused[order[0]] if order else 1.0
         passages = [
-            _passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
+            to_passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
             for i in _diverse(order, by_id)
         ]
         return passages[:k]
@@ -145,7 +145,8 @@ def _diverse(order: list[str], hits: dict[str, Hit], threshold: float = 0.6) -> 
     return chosen + later
 
 
-def _passage(chunk: Chunk, article: dict[str, Any], score: float, similarity: float | None) -> Passage:
+def to_passage(chunk: Chunk, article: dict[str, Any], score: float, similarity: float | None) -> Passage:
+    """A stored chunk with its article's fields, as retrieval returns it."""
     return Passage(
         article_id=chunk.article_id,
         title=str(article["title"]),

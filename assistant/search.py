@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.embedding import Embedder
+from assistant.retrieval import to_passage
 from assistant.store import Store
 from assistant.types import Passage
 
@@ -14,16 +15,5 @@ class Searcher:
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         vector = self.embedder.encode([query])[0]
-        return [
-            Passage(
-                article_id=hit.chunk.article_id,
-                title=str(hit.article["title"]),
-                source=hit.article.get("source"),
-                published_at=hit.article.get("published_at"),
-                start=hit.chunk.start,
-                end=hit.chunk.end,
-                text=hit.chunk.text,
-                score=round(hit.similarity, 4),
-            )
-            for hit in self.store.query(vector, k)
-        ]
+        hits = self.store.query(vector, k)
+        return [to_passage(hit.chunk, hit.article, hit.similarity, hit.similarity) for hit in hits]
