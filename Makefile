@@ -25,8 +25,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 
+# the browser tests drive Debian's chromium (never a downloaded browser build)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo 'installing Debian chromium for the browser tests (a few minutes, once)'
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium >/dev/null
+
+# the app serves its page at once; a missing index is built from articles/ while the page shows progress
 run: setup
-	@test -f $(or $(ASSISTANT_INDEX_DIR),index)/chroma.sqlite3 || $(BIN)/assistant index articles/
 	$(BIN)/python app.py
 
 lint: setup
@@ -34,8 +41,9 @@ lint: setup
 	$(BIN)/ruff format --check assistant tests bench app.py
 	$(BIN)/mypy
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
+# removes the venv and the built index, keeps articles uploaded in the app (index/uploads/)
 clean:
-	rm -rf $(VENV) index/chroma.sqlite3 index/*/
+	rm -rf $(VENV) index/chroma.sqlite3 $(filter-out index/uploads/,$(wildcard index/*/))

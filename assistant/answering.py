@@ -176,6 +176,13 @@ class Assistant:
         yield text
         yield done(text, False, sentences, "extractive")
 
+    def warm(self, llm: str) -> None:
+        """Load a backend's model and have it read the system prompt, which every conversation starts
+        with, so that the first question pays for neither (llama.cpp keeps an evaluated prefix)."""
+        system: Message = {"role": "system", "content": self.prompts.render("system.j2")}
+        for _ in self._llm(llm).stream([system, {"role": "user", "content": "Hello"}], 1):
+            pass
+
     def refresh(self) -> None:
         """Call after the indexed articles changed."""
         self.retriever.refresh()

@@ -91,11 +91,16 @@ def render(sentences: Sequence[Sentence]) -> str:
         text = s.text
         if s.citations:
             marks = "".join(f"[{n}]" for n in s.citations)
-            end = _END.search(text)
-            cut = end.start() if end else len(text)
+            cut = marker_position(text)
             text = f"{text[:cut]} {marks}{text[cut:]}"
         parts.append(text)
     return " ".join(parts)
+
+
+def marker_position(text: str) -> int:
+    """Where a sentence's citation markers go: before its final punctuation (and closing quotes)."""
+    end = _END.search(text)
+    return end.start() if end else len(text)
 
 
 _END = re.compile(r"[.!?][\"”’)]*$")

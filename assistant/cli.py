@@ -262,6 +262,15 @@ def chat(
             history.append(_stream(assistant, question, history, llm, filters).turn())
 
 
+@app.command()
+@_edge
+def serve() -> None:
+    """Start the web app: chat at /, widget at /widget.js, API at /api (ASSISTANT_HOST, ASSISTANT_PORT)."""
+    from assistant.server import serve as run
+
+    run(load_settings())
+
+
 def _assistant(llm: str | None) -> Any:
     from assistant.answering import BACKENDS, Assistant
     from assistant.errors import ConfigError
@@ -272,18 +281,9 @@ def _assistant(llm: str | None) -> Any:
 
 
 def _filters(assistant: Any, source: str | None, since: str | None, until: str | None) -> Any:
-    from assistant.errors import ConfigError
     from assistant.retrieval import Filters
 
-    if source:
-        known = sorted({a.source for a in assistant.store.list_articles() if a.source})
-        match = [s for s in known if s.casefold() == source.strip().casefold()]
-        if not match:
-            raise ConfigError(f"--source {source!r} names no indexed source; known: {', '.join(known) or 'none'}")
-        source = match[0]
-    filters = Filters(source, since, until)
-    filters.where()  # a bad date fails here, before any work
-    return filters
+    return Filters.checked(source, since, until, (a.source for a in assistant.store.list_articles()))
 
 
 def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, filters: Any) -> Any:

@@ -6,6 +6,7 @@ chunks: the dense query carries the clause, and BM25 is masked to the chunk ids 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,23 @@ class Filters:
     source: str | None = None
     since: str | None = None  # a date in any common form, inclusive
     until: str | None = None  # inclusive: the whole day when only a date is given
+
+    @classmethod
+    def checked(
+        cls, source: str | None, since: str | None, until: str | None, sources: Iterable[str | None]
+    ) -> Filters:
+        """Filters from user input: the source matched case-insensitively against the indexed `sources`,
+        the dates parsed; a source that names nothing indexed or a bad date is a ConfigError."""
+        source = (source or "").strip() or None
+        if source:
+            known = sorted({s for s in sources if s})
+            match = [s for s in known if s.casefold() == source.casefold()]
+            if not match:
+                raise ConfigError(f"--source {source!r} names no indexed source; known: {', '.join(known) or 'none'}")
+            source = match[0]
+        filters = cls(source, (since or "").strip() or None, (until or "").strip() or None)
+        filters.where()  # a bad date fails here, before any work
+        return filters
 
     def where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []

@@ -104,6 +104,23 @@ class Settings(BaseSettings):
         description="API key for that server (also read from OPENAI_API_KEY).",
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server before giving up.")
+    # --- the web app, widget and API ----------------------------------------------------------------
+    embed_origins: list[str] = Field(
+        ["http://localhost:*", "http://127.0.0.1:*"],
+        description="Origins (scheme://host[:port], '*' as a wildcard port or host) whose pages may embed the "
+        "widget and call the API from a browser; ['*'] allows any. A JSON list in the environment, e.g. "
+        "ASSISTANT_EMBED_ORIGINS='[\"https://news.example.org\"]'.",
+    )
+    uploads_dir: Path | None = Field(
+        None, description="Where articles uploaded in the web app are kept (default: the index folder's uploads/)."
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest article file the web app accepts, in MB.")
+    preload_model: bool = Field(
+        True, description="Load the local model in the background when the app starts, so the first answer is fast."
+    )
+
+    def uploads_path(self) -> Path:
+        return self.uploads_dir or self.index_dir / "uploads"
 
     def chroma_server(self) -> tuple[str, int, bool] | None:
         """(host, port, ssl) of the configured Chroma server, or None for the embedded index."""

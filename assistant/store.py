@@ -168,6 +168,14 @@ class Store:
             where: Any = {"article_id": {"$in": ids[lo:hi]}}
             self.chunks.delete(where=where)
 
+    def remove_article(self, article_id: str) -> ArticleInfo:
+        """Forget an article: its record first (so it stops being searchable at once), then its chunks."""
+        info, _ = self.article(article_id)
+        where: Any = {"article_id": article_id}
+        self.articles.delete(where=where)
+        self.delete_chunks([article_id])
+        return info
+
     def reset(self) -> None:
         """Drop both collections (for a rebuild, e.g. with another embedding model)."""
         for name in (self.chunks.name, self.articles.name):

@@ -1,57 +1,328 @@
-"""The web page: Gradio Blocks built from a `Searcher` it is given; no retrieval logic here.
+"""The Gradio pages: the full web chat (chat, articles) and the compact chat the widget embeds.
 
-For now a passage search over the index, each passage shown with its article and exact offsets.
-The chat with cited answers comes with the answering pipeline.
+Both call the one `Service`; HTML comes from `render`, interactivity from `static/chat.js`.
 """
 
 from __future__ import annotations
 
-import html
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant import render
+from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from assistant.search import Searcher
-    from assistant.types import Passage
+    from assistant.answering import Turn
+    from assistant.service import Service
 
-CSS = """
-.passage { border-left: 3px solid #b4232a; padding: 0.4em 0.9em; margin: 0.8em 0; background: #fafafa; }
-.passage .meta { color: #555; font-size: 0.85em; margin-bottom: 0.3em; }
-.passage .text { white-space: pre-wrap; line-height: 1.45; }
-"""
-
-
-def render(passages: list[Passage]) -> str:
-    if not passages:
-        return "<p>No passages found.</p>"
-    items = []
-    for p in passages:
-        meta = " · ".join(x for x in (p.source, (p.published_at or "")[:10], f"chars {p.start}–{p.end}") if x)
-        items.append(
-            f'<div class="passage" data-article="{p.article_id}" data-start="{p.start}" data-end="{p.end}">'
-            f'<div class="meta"><b>{html.escape(p.title)}</b> · {html.escape(meta)} · score {p.score:.3f}</div>'
-            f'<div class="text">{html.escape(p.text)}</div></div>'
-        )
-    return "\n".join(items)
+STATIC = Path(__file__).parent / "static"
+ALL_SOURCES = "All sources"
+MODES = [
+    ("Local model", "local"),
+    ("Fast extractive (no model)", "extractive"),
+    ("Hosted (OpenAI-compatible)", "openai"),
+]
+EXAMPLES = ["Where did Putin and Kim meet?", "Who is the Russian defence minister?", "What did the US say?"]
 
 
-def build(searcher: Searcher, n_articles: int) -> gr.Blocks:
+def theme() -> Any:
+    """Gradio's default theme in the product's colours, with system fonts (nothing fetched from a font CDN)."""
     import gradio as gr
 
-    def search(query: str) -> str:
-        query = (query or "").strip()
-        if not query:
-            return "<p>Type a question or a few words.</p>"
-        return render(searcher.search(query, k=5))
+    return gr.themes.Default(
+        primary_hue=gr.themes.Color(
+            c50="#fbeeee",
+            c100="#f6d5d6",
+            c200="#ebaaac",
+            c300="#dd7b7f",
+            c400="#cc4d53",
+            c500="#b4232a",
+            c600="#9c1d23",
+            c700="#80181d",
+            c800="#651317",
+            c900="#4b0e11",
+            c950="#33090b",
+        ),
+        neutral_hue="stone",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
 
-    with gr.Blocks(title="News assistant") as app:
-        gr.Markdown(
-            f"## Ask the articles\nSearching {n_articles} indexed articles. Every passage links to its exact span."
-        )
-        query = gr.Textbox(label="Question", placeholder="Where did Putin and Kim meet?", autofocus=True)
-        button = gr.Button("Search", variant="primary")
-        results = gr.HTML()
-        query.submit(search, query, results, api_name="search")
-        button.click(search, query, results, api_visibility="private")
-    return app
+
+def css() -> str:
+    return (STATIC / "chat.css").read_text()
+
+
+def head() -> str:
+    return f"<script>{(STATIC / 'chat.js').read_text()}</script>"
+
+
+@dataclass
+class Conversation:
+    """One browser tab's conversation: the turns the model sees, and every span cited so far."""
+
+    turns: list[Turn] = field(default_factory=list)
+    spans: dict[str, render.Span] = field(default_factory=dict)
+
+
+def build(service: Service, *, compact: bool = False) -> gr.Blocks:
+    import gradio as gr
+
+    with gr.Blocks(title="Ask the articles", analytics_enabled=False, fill_height=compact) as page:
+        if not compact:
+            gr.HTML(
+                '<div id="masthead"><h1>Ask the articles</h1><span class="tagline">'
+                "Answers from your news articles, every claim linked to the sentence it came from.</span></div>"
+            )
+        status = gr.Markdown(_status(service), elem_id="status")
+        timer = gr.Timer(1.0)
+        timer.tick(lambda: _poll(service), None, [status, timer], api_visibility="private", show_progress="hidden")
+        if compact:
+            _chat(service, compact=True)
+        else:
+            with gr.Tabs():
+                with gr.Tab("Chat", id="chat"):
+                    _chat(service, compact=False)
+                with gr.Tab("Articles", id="articles") as articles_tab:
+                    refresh, listing = _articles(service)
+            articles_tab.select(refresh, None, listing, api_visibility="private")
+            page.load(refresh, None, listing, api_visibility="private")
+        gr.api(_api_ask(service), api_name="ask")
+    return page
+
+
+def _chat(service: Service, *, compact: bool) -> None:
+    """The chat column and the sources panel beside it (under it in the compact view)."""
+    import gradio as gr
+
+    conversation = gr.State(Conversation())
+    with gr.Column() if compact else gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                show_label=False,
+                height=420 if compact else 520,
+                elem_id="chatbot",
+                placeholder="Ask a question about the articles. Each answer cites the sentences it used.",
+                feedback_options=None,
+                examples=None if compact else [{"text": q} for q in EXAMPLES],
+                buttons=["copy"],
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="Ask about the articles…",
+                    elem_id="question",
+                    scale=5,
+                    autofocus=not compact,
+                    max_lines=4,
+                )
+                send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
+            with gr.Row():
+                new = gr.Button("New conversation", size="sm", elem_id="new-conversation", variant="secondary")
+            with gr.Accordion("Answer mode and filters", open=False, visible=not compact):
+                mode = gr.Radio(MODES, value=service.settings.llm, label="Answer with", elem_id="mode")
+                with gr.Row():
+                    source = gr.Dropdown([ALL_SOURCES], value=ALL_SOURCES, label="Source", elem_id="source")
+                    since = gr.Textbox(label="Published since", placeholder="2023-09-01", elem_id="since")
+                    until = gr.Textbox(label="Published until", placeholder="2023-09-30", elem_id="until")
+        with gr.Column(scale=2, min_width=280):
+            sources = gr.HTML(render.sources_html({}, {}, str), elem_id="sources")
+
+    inputs = [question, chatbot, conversation, mode, source, since, until]
+    outputs = [question, chatbot, conversation, sources]
+    respond = _respond(service)
+    question.submit(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
+    send.click(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
+    chatbot.example_select(_example, None, question, api_visibility="private", show_progress="hidden").then(
+        respond, inputs, outputs, api_visibility="private", show_progress="hidden"
+    )
+    new.click(
+        lambda: ("", [], Conversation(), render.sources_html({}, {}, str)),
+        None,
+        outputs,
+        api_visibility="private",
+    )
+    source.focus(lambda: gr.Dropdown(choices=[ALL_SOURCES, *_sources(service)]), None, source, api_visibility="private")
+
+
+def _example(event: gr.SelectData) -> str:
+    return str(event.value["text"])
+
+
+def _respond(service: Service) -> Any:
+    def respond(
+        question: str,
+        messages: list[dict[str, Any]],
+        conversation: Conversation,
+        mode: str,
+        source: str,
+        since: str,
+        until: str,
+    ) -> Iterator[tuple[str, list[dict[str, Any]], Conversation, str]]:
+        from assistant.answering import Answer
+
+        question = " ".join((question or "").split())
+        panel = _panel(service, {}, conversation.spans)
+        if not question:
+            yield "", messages, conversation, panel
+            return
+        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        waiting = "Searching the articles and reading the sources…"
+        if not service.status.ready:
+            waiting = f"The assistant is still loading ({service.status.message}); your question will be answered next."
+        elif mode == "local" and service.status.model == "loading":
+            waiting = "The local model is still loading (only on the first start); then it reads the sources…"
+        messages[-1]["content"] = render.working_html(waiting)
+        yield "", messages, conversation, panel
+        text = ""
+        try:
+            filters = service.filters(None if source == ALL_SOURCES else source, since, until)
+            for event in service.stream(question, conversation.turns, mode, filters):
+                if isinstance(event, Answer):
+                    answer = event
+                    break
+                text += event
+                messages[-1]["content"] = render.streaming_html(text)
+                yield "", messages, conversation, panel
+        except AssistantError as exc:
+            messages[-1]["content"] = f'<p class="notice">{escape(str(exc))}</p>'
+            yield "", messages, conversation, panel
+            return
+        current = render.passage_spans(answer) if answer.refused else render.citation_spans(answer)
+        earlier = {k: v for k, v in conversation.spans.items() if k not in current}
+        if not answer.refused:
+            conversation.turns.append(answer.turn())
+            conversation.spans.update(current)
+        messages[-1]["content"] = render.answer_html(answer, {**conversation.spans, **current})
+        yield "", messages, conversation, _panel(service, current, earlier)
+
+    return respond
+
+
+def _panel(service: Service, current: dict[str, render.Span], earlier: dict[str, render.Span]) -> str:
+    return render.sources_html(current, earlier, lambda article_id: service.article(article_id)[1])
+
+
+def _articles(service: Service) -> tuple[Any, list[Any]]:
+    """The Articles tab: the indexed articles, upload and index, view, remove. Returns its refresh event."""
+    import gradio as gr
+
+    gr.Markdown("Indexed articles. Upload `.txt`, `.md` or `.html` files to make them answerable.")
+    table = gr.Dataframe(
+        headers=["Title", "Source", "Published", "Size", "Id", "File"],
+        interactive=False,
+        elem_id="articles-table",
+        wrap=True,
+    )
+    with gr.Row():
+        with gr.Column():
+            files = gr.File(
+                label="Articles to add",
+                file_count="multiple",
+                file_types=[".txt", ".md", ".html", ".htm"],
+                elem_id="upload",
+            )
+            index = gr.Button("Index the uploaded files", variant="primary", elem_id="index-uploads")
+            result = gr.Markdown(elem_id="upload-result")
+        with gr.Column():
+            chosen = gr.Dropdown(label="Article", choices=[], elem_id="article-choice")
+            with gr.Row():
+                remove = gr.Button("Remove from the index", variant="stop", elem_id="remove-article", size="sm")
+            viewer = gr.HTML(elem_id="article-viewer")
+
+    def refresh() -> tuple[list[list[str]], Any]:
+        try:
+            infos = service.articles()
+        except AssistantError:
+            return [], gr.Dropdown(choices=[])
+        choices = [(f"{a.title} ({a.source or 'no source'})", a.id) for a in infos]
+        return render.articles_rows(infos), gr.Dropdown(choices=choices, value=None)
+
+    def upload(
+        paths: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
+    ) -> tuple[str, Any, Any, Any]:
+        if not paths:
+            return "Choose one or more files first.", *refresh(), None
+        try:
+            report = service.upload(
+                [(Path(p).name, Path(p)) for p in paths],
+                progress=lambda done, total: progress(done / max(total, 1), desc=f"embedding {done}/{total} chunks"),
+            )
+        except AssistantError as exc:
+            return f"**Not indexed:** {exc}", *refresh(), paths
+        lines = [
+            f"**{report.added} added, {report.updated} updated, {report.unchanged} unchanged** "
+            f"({report.chunks_embedded} chunks embedded in {report.seconds:.1f} s)."
+        ]
+        lines += [f"- skipped `{Path(s.key).name}`: {s.reason}" for s in report.skipped]
+        lines += [f"- near-duplicate of “{d.of_title}” (similarity {d.similarity:.2f})" for d in report.duplicates]
+        return "\n".join(lines), *refresh(), None
+
+    def view(article_id: str | None) -> str:
+        if not article_id:
+            return ""
+        try:
+            info, text = service.article(article_id)
+        except AssistantError as exc:
+            return f"<p>{escape(str(exc))}</p>"
+        return render.article_html(info.title, info.source, info.published_at, info.id, text, [], hidden=False)
+
+    def drop(article_id: str | None) -> tuple[str, Any, Any, str]:
+        if not article_id:
+            return "Choose an article to remove.", *refresh(), ""
+        try:
+            info = service.remove(article_id)
+        except AssistantError as exc:
+            return f"**Not removed:** {exc}", *refresh(), ""
+        return f"Removed “{info.title}”.", *refresh(), ""
+
+    index.click(upload, files, [result, table, chosen, files], api_visibility="private")
+    chosen.change(view, chosen, viewer, api_visibility="private")
+    remove.click(drop, chosen, [result, table, chosen, viewer], api_visibility="private")
+    return refresh, [table, chosen]
+
+
+def _sources(service: Service) -> list[str]:
+    try:
+        return service.sources()
+    except AssistantError:
+        return []
+
+
+def _status(service: Service) -> str:
+    s = service.status
+    dot = "ready" if s.ready else "failed" if s.stage == "failed" else ""
+    text = f"{s.articles} articles indexed" if s.ready else s.message
+    if s.ready and service.settings.llm == "local":
+        text += f" · local model: {s.model}"
+    return f'<span class="status-dot {dot}"></span>{escape(text)}'
+
+
+def _poll(service: Service) -> tuple[str, Any]:
+    import gradio as gr
+
+    s = service.status
+    settled = s.stage == "failed" or (s.ready and s.model not in ("loading",))
+    return _status(service), gr.Timer(active=not settled)
+
+
+def _api_ask(service: Service) -> Any:
+    def ask(
+        question: str,
+        llm: str | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question from the articles; the same JSON as `assistant ask --json` and POST /api/ask."""
+        filters = service.filters(source, since, until)
+        return service.ask(question, (), llm or None, filters).to_json()
+
+    return ask

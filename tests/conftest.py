@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,60 @@ def bundled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Set
     settings = Settings(index_dir=tmp_path_factory.mktemp("bundled") / "index")
     index(settings, embedder, ARTICLES)
     return settings
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningApp:
+    url: str
+    index_dir: Path
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """`python app.py` on 127.0.0.1 with no index yet (it builds one from the bundled articles), the
+    extractive backend by default; ready when /api/health says so."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    folder = tmp_path_factory.mktemp("app")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(folder / "index"),
+        "ASSISTANT_PORT": str(port),
+        "ASSISTANT_LLM": "extractive",
+    }
+    log = folder / "app.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=2) as r:
+                    if json.load(r)["ready"]:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not come up: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield RunningApp(url, folder / "index", log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,170 @@
+"""The HTTP API under /api: ask (JSON or Server-Sent Events), articles, health. FastAPI documents it
+at /api/docs. Same JSON as `assistant ask --json`; errors are `{"error": "..."}` with a fitting status."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.errors import AssistantError, NotFoundError
+from assistant.service import NotReady
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.answering import Turn
+    from assistant.service import Service
+
+
+class EvidenceIn(BaseModel):
+    """An evidence sentence of an earlier answer (its `evidence` list), so a follow-up keeps the numbers."""
+
+    n: int
+    article_id: str
+    title: str = ""
+    source: str | None = None
+    published_at: str | None = None
+    start: int
+    end: int
+    quote: str
+    score: float = 0.0
+
+
+class TurnIn(BaseModel):
+    question: str
+    answer: str
+    evidence: list[EvidenceIn] = Field(default_factory=list)
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str | None = None
+    since: str | None = Field(None, examples=["2023-09-01"])
+    until: str | None = Field(None, examples=["2023-09-30"])
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(examples=["Where did Putin and Kim meet?"])
+    history: list[TurnIn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    llm: Literal["local", "openai", "extractive"] | None = Field(None, description="Answer backend (default: setting).")
+    filters: FiltersIn | None = None
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/api", tags=["api"])
+
+    def prepare(body: AskIn) -> tuple[list[Turn], Any]:
+        f = body.filters or FiltersIn()
+        return _history(service, body.history), service.filters(f.source, f.since, f.until)
+
+    @api.post("/ask", summary="Answer a question with cited spans")
+    def ask(body: AskIn) -> dict[str, Any]:
+        history, filters = prepare(body)
+        return service.ask(body.question, history, body.llm, filters).to_json()
+
+    @api.post(
+        "/ask/stream",
+        summary="Answer a question, streamed as Server-Sent Events",
+        description="Events: `token` ({text}) while the answer is generated, then `answer` (the same object as "
+        "/api/ask; its text is the checked answer, which may differ from the tokens), or `error` ({error}).",
+    )
+    def ask_stream(body: AskIn) -> StreamingResponse:
+        history, filters = prepare(body)
+        events = service.stream(body.question, history, body.llm, filters)
+        return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @api.get("/articles", summary="The indexed articles")
+    def articles() -> list[dict[str, Any]]:
+        return [_article(a) for a in service.articles()]
+
+    @api.get("/articles/{article_id}", summary="An article's metadata and the clean text that offsets point into")
+    def article(article_id: str) -> dict[str, Any]:
+        info, text = service.article(article_id)
+        return {**_article(info), "text": text}
+
+    @api.post("/articles", summary="Upload .txt, .md or .html files and index them")
+    def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's idiom)
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = []
+            for i, f in enumerate(files):
+                path = Path(tmp) / f"{i}"
+                path.write_bytes(f.file.read())
+                saved.append((f.filename or f"upload-{i}.txt", path))
+            report = service.upload(saved)
+        data = {k: v for k, v in vars(report).items() if k != "embedded_texts"}
+        data["skipped"] = [vars(s) for s in report.skipped]
+        data["duplicates"] = [vars(d) for d in report.duplicates]
+        return data
+
+    @api.delete("/articles/{article_id}", summary="Remove an article from the index")
+    def remove(article_id: str) -> dict[str, Any]:
+        return _article(service.remove(article_id))
+
+    @api.get("/health", summary="Whether the index and the models are loaded")
+    def health() -> dict[str, Any]:
+        s = service.status
+        return {"ready": s.ready, "stage": s.stage, "message": s.message, "articles": s.articles, "model": s.model}
+
+    return api
+
+
+def install_errors(app: FastAPI) -> None:
+    """AssistantError -> a JSON error with a status a client can act on."""
+
+    @app.exception_handler(AssistantError)
+    def _error(request: Request, exc: AssistantError) -> JSONResponse:
+        status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady) else 400
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+
+def _sse(events: Iterator[Any]) -> Iterator[str]:
+    from assistant.answering import Answer
+
+    try:
+        for event in events:
+            if isinstance(event, Answer):
+                yield _event("answer", event.to_json())
+            else:
+                yield _event("token", {"text": event})
+    except AssistantError as exc:
+        yield _event("error", {"error": str(exc)})
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _history(service: Service, turns: list[TurnIn]) -> list[Turn]:
+    """Earlier turns; an evidence sentence whose quote is not its article's text at its offsets is dropped,
+    so a client cannot put words in an article's mouth."""
+    from assistant.answering import Turn
+    from assistant.evidence import Evidence
+
+    texts: dict[str, str] = {}
+    out = []
+    for t in turns:
+        kept = []
+        for e in t.evidence:
+            if e.article_id not in texts:
+                try:
+                    texts[e.article_id] = service.article(e.article_id)[1]
+                except NotFoundError:
+                    texts[e.article_id] = ""
+            if texts[e.article_id][e.start : e.end] == e.quote and e.quote:
+                kept.append(Evidence(**e.model_dump()))
+        out.append(Turn(t.question, t.answer, tuple(kept)))
+    return out
+
+
+def _article(a: Any) -> dict[str, Any]:
+    data = dict(vars(a))
+    data["path"] = data.pop("key")
+    return data

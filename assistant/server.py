@@ -1,0 +1,90 @@
+"""The app: FastAPI with the HTTP API at /api, the widget script at /widget.js, the compact chat the
+widget embeds at /embed/ and the full web chat at /. `python app.py` and `assistant serve` run it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.service import Service
+    from assistant.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    import gradio as gr
+    from fastapi import FastAPI, Request, Response
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.middleware.gzip import GZipMiddleware
+
+    from assistant import api, web
+    from assistant.service import Service
+
+    service = service or Service(settings).start()
+    app = FastAPI(
+        title="News assistant API",
+        description="Answers about the indexed news articles, every claim cited to an exact span.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=origin_regex(settings.embed_origins),
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Content-Type"],
+    )
+    policy = frame_ancestors(settings.embed_origins)
+
+    @app.middleware("http")
+    async def _embedding_policy(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = policy
+        return response
+
+    api.install_errors(app)
+    app.include_router(api.router(service))
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response(
+            (STATIC / "widget.js").read_text(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    options = {"css": web.css(), "head": web.head(), "theme": web.theme(), "ssr_mode": False, "show_error": True}
+    app = gr.mount_gradio_app(app, web.build(service, compact=True), path="/embed", **options)
+    app = gr.mount_gradio_app(app, web.build(service), path="/", **options)
+    app.state.service = service
+    return app
+
+
+def frame_ancestors(origins: list[str]) -> str:
+    """The CSP directive naming who may show our pages in a frame (the widget's iframe)."""
+    if "*" in origins:
+        return "frame-ancestors *"
+    return "frame-ancestors " + " ".join(["'self'", *origins])
+
+
+def origin_regex(origins: list[str]) -> str:
+    """The same origins for CORS, as one regex: '*' stands for any port (after ':') or any subdomains."""
+    if "*" in origins:
+        return ".*"
+    port, host = r"[0-9]+", r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    parts = [re.escape(o.rstrip("/")).replace(r":\*", ":" + port).replace(r"\*", host) for o in origins]
+    return "|".join(f"(?:{p})" for p in parts) or "$^"
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    print(f"serving on http://{settings.host}:{settings.port}/", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

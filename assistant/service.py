@@ -1,0 +1,192 @@
+"""What the web chat, the widget and the HTTP API share: one index, one `Assistant`, article uploads.
+
+The heavy part (opening or building the index, loading the embedding model, then the local language
+model) runs in a background thread, so the app serves its page at once and shows what it is doing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError, ConfigError, IndexMissingError
+
+if TYPE_CHECKING:
+    from assistant.answering import Answer, Assistant, Turn
+    from assistant.indexer import IndexReport
+    from assistant.retrieval import Filters
+    from assistant.settings import Settings
+    from assistant.types import ArticleInfo
+
+UPLOAD_TYPES = (".txt", ".md", ".html", ".htm")
+
+
+class NotReady(AssistantError):
+    """The index or the models are still loading (or failed to load)."""
+
+    exit_code = 3
+
+
+@dataclass
+class Status:
+    stage: str = "starting"  # starting | indexing | ready | failed
+    message: str = "Starting…"
+    model: str = "not loaded"  # not loaded | loading | ready | failed: ... (the local model)
+    articles: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.stage == "ready"
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.status = Status()
+        self._assistant: Assistant | None = None
+        self._loaded = threading.Event()
+        self._writing = threading.Lock()  # one upload or removal at a time
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def start(self) -> Service:
+        threading.Thread(target=self._load, name="assistant-load", daemon=True).start()
+        return self
+
+    def _load(self) -> None:
+        from assistant.answering import Assistant
+        from assistant.embedding import Embedder
+        from assistant.indexer import Indexer
+        from assistant.store import Store
+
+        try:
+            self.status.message = "Loading the embedding model and the index…"
+            embedder = Embedder(self.settings.embed_model, self.settings.embed_batch_size)
+            try:
+                store = Store(self.settings)
+                if store.count()[0] == 0:
+                    raise IndexMissingError()
+            except IndexMissingError:
+                self.status.stage = "indexing"
+                self.status.message = f"Building the index from {self.settings.articles_dir}/…"
+                store = Store(self.settings, create=True)
+                Indexer(self.settings, store, embedder).run([self.settings.articles_dir], progress=self._progress)
+            self._assistant = Assistant(self.settings, store, embedder)
+            self.status.articles = store.count()[0]
+            self.status.stage, self.status.message = "ready", "Ready"
+        except AssistantError as exc:
+            self.status.stage, self.status.message = "failed", str(exc)
+        finally:
+            self._loaded.set()
+        if self._assistant and self.settings.llm == "local" and self.settings.preload_model:
+            self.status.model = "loading"
+            try:
+                self._assistant.warm("local")
+                self.status.model = "ready"
+            except AssistantError as exc:
+                self.status.model = f"failed: {exc}"
+
+    def _progress(self, done: int, total: int) -> None:
+        self.status.message = f"Building the index from {self.settings.articles_dir}/: {done} of {total} chunks"
+
+    def assistant(self, wait: float = 120.0) -> Assistant:
+        """The loaded assistant, waiting up to `wait` seconds for the background load."""
+        self._loaded.wait(wait)
+        if self._assistant is None:
+            detail = self.status.message if self.status.stage == "failed" else "still loading"
+            raise NotReady(f"the assistant is not ready: {detail}")
+        return self._assistant
+
+    # --- answering -------------------------------------------------------------------------------
+
+    def filters(self, source: str | None = None, since: str | None = None, until: str | None = None) -> Filters:
+        from assistant.retrieval import Filters
+
+        return Filters.checked(source, since, until, self.sources())
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
+        from assistant.answering import BACKENDS
+
+        if llm is not None and llm not in BACKENDS:
+            raise ConfigError(f"unknown answer mode {llm!r}: choose one of {', '.join(BACKENDS)}")
+        if not " ".join(question.split()):
+            raise ConfigError("the question is empty")
+        return self.assistant().stream(question, history, llm, filters)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None
+    ) -> Answer:
+        from assistant.answering import Answer
+
+        for event in self.stream(question, history, llm, filters):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("the stream ended without an answer")
+
+    # --- articles --------------------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        return self.assistant().store.list_articles()
+
+    def sources(self) -> list[str]:
+        return sorted({a.source for a in self.articles() if a.source})
+
+    def article(self, article_id: str) -> tuple[ArticleInfo, str]:
+        return self.assistant().store.article(article_id)
+
+    def upload(
+        self, files: Sequence[tuple[str, Path]], progress: Callable[[int, int], None] | None = None
+    ) -> IndexReport:
+        """Index uploaded files, given as (original name, temporary path); they are kept in the uploads folder.
+
+        A file of another type, or too large, is refused before anything is written."""
+        from assistant.indexer import Indexer
+
+        limit = self.settings.max_upload_mb * 1_000_000
+        for name, path in files:
+            if Path(name).suffix.lower() not in UPLOAD_TYPES:
+                raise ConfigError(f"{name}: only {', '.join(UPLOAD_TYPES)} files can be uploaded")
+            if path.stat().st_size > limit:
+                raise ConfigError(f"{name}: larger than {self.settings.max_upload_mb:g} MB")
+        if not files:
+            raise ConfigError("no file was uploaded")
+        assistant = self.assistant()
+        folder = self.settings.uploads_path()
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._writing:
+            kept = [_keep(name, path, folder) for name, path in files]
+            report = Indexer(self.settings, assistant.store, assistant.embedder).run(kept, progress=progress)
+            assistant.refresh()
+        self.status.articles = report.articles_total
+        return report
+
+    def remove(self, article_id: str) -> ArticleInfo:
+        """Forget an article; an uploaded file of it is deleted too (files of the corpus folder are not)."""
+        assistant = self.assistant()
+        with self._writing:
+            info = assistant.store.remove_article(article_id)
+            path = Path(info.key.split("#")[0])
+            if path.parent.resolve() == self.settings.uploads_path().resolve():
+                path.unlink(missing_ok=True)
+            assistant.refresh()
+        self.status.articles = assistant.store.count()[0]
+        return info
+
+
+def _keep(name: str, path: Path, folder: Path) -> Path:
+    """Copy an upload into `folder` under a safe form of its name; an existing different file is not overwritten."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._") or "article"
+    suffix = Path(name).suffix.lower()
+    target = folder / f"{stem}{suffix}"
+    if target.exists() and target.read_bytes() != path.read_bytes():
+        target = folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+    shutil.copyfile(path, target)
+    return target.resolve()

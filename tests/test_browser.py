@@ -1,0 +1,172 @@
+"""The web chat, the Articles tab and the embedded widget in a real browser: Debian's chromium, headless,
+driven by Playwright, against the real app (tests/conftest.py `app_server`). Screenshots go to
+test-artifacts/ for a human to look at."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ROOT, RunningApp
+
+pytestmark = pytest.mark.server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+ANSWER_TIMEOUT = 90_000  # ms
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium: apt-get install -y chromium"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, app_server: RunningApp) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    yield page
+    context.close()
+    assert not outside, f"the page fetched from outside the app: {outside}"
+
+
+def ask(scope: Any, question: str) -> Any:
+    """Type a question, send it, wait for the finished answer; returns the last bot message."""
+    before = scope.locator("#chatbot .bot").count()
+    scope.locator("#question textarea").fill(question)
+    scope.locator("#ask").click()
+    last = scope.locator("#chatbot .bot").last
+    scope.locator("#chatbot .bot").nth(before).wait_for(timeout=ANSWER_TIMEOUT)
+    last.locator("p:not(.working):not(.streaming)").first.wait_for(timeout=ANSWER_TIMEOUT)
+    return last
+
+
+def test_chat_answer_with_citation_that_opens_the_highlighted_article(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")  # a Gradio page never reaches "networkidle"
+    page.locator("#status").get_by_text("2 articles indexed").wait_for()
+    answer = ask(page, "Who is the Kremlin spokesperson?")
+    assert "Peskov" in answer.inner_text()
+    marker = answer.locator("a.cite").first
+    n = marker.inner_text().strip("[]")
+    page.screenshot(path=ARTIFACTS / "chat.png")
+
+    marker.click()
+    pop = page.locator(".cite-pop")
+    pop.wait_for()
+    quote = page.locator(f'#sources .source[data-key="{n}"] blockquote').inner_text()
+    assert quote and pop.locator("blockquote").inner_text() == quote
+    assert "Samakal English" in pop.inner_text() or "Sunday Observer" in pop.inner_text()
+    page.screenshot(path=ARTIFACTS / "citation.png")
+
+    pop.locator(".open-article").click()
+    focused = page.locator(f'.article-view:not([hidden]) mark[data-keys~="{n}"]')
+    focused.first.wait_for()
+    assert "focus" in (focused.first.get_attribute("class") or "")
+    assert " ".join(focused.all_inner_texts()).split() == quote.split()
+    page.wait_for_timeout(600)  # the smooth scroll
+    assert focused.first.is_visible()
+    page.screenshot(path=ARTIFACTS / "article.png")
+
+
+def test_follow_up_and_refusal_in_one_conversation(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")
+    first = ask(page, "Who is the Russian defence minister?")
+    assert "Soigu" in first.inner_text() or "Shoigu" in first.inner_text()
+    follow = ask(page, "What did he hint at?")
+    assert "exercises" in follow.inner_text()
+    assert follow.locator("a.cite").count() >= 1
+    refusal = ask(page, "Who won the 2022 football World Cup?")
+    assert "don't say" in refusal.inner_text()
+    assert page.locator("#sources h3").inner_text() == "Closest passages"
+    assert page.locator("#sources .source").count() >= 1
+    page.screenshot(path=ARTIFACTS / "refusal.png")
+    page.locator("#new-conversation").click()
+    page.wait_for_function("document.querySelectorAll('#chatbot .bot').length === 0")
+
+
+@pytest.fixture
+def host_page(tmp_path: Path, app_server: RunningApp) -> Iterator[str]:
+    """A page on another port (another origin) that embeds the widget with one script tag."""
+    from conftest import free_port
+
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><head><title>Host</title></head><body><h1>A news site</h1>"
+        f'<script src="{app_server.url}/widget.js" data-title="Ask our archive" data-color="#1f4e79" async></script>'
+        "</body></html>"
+    )
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+def test_widget_on_another_origin_answers_with_visible_citations(page: Any, host_page: str) -> None:
+    page.goto(host_page, wait_until="load")
+    button = page.locator(".naw-button")
+    assert button.inner_text().strip() == "Ask our archive"
+    button.click()
+    frame = page.frame_locator(".naw-frame")
+    frame.locator("#question textarea").wait_for(timeout=30_000)
+    answer = ask(frame, "Where was the summit held?")
+    assert "Vostochny" in answer.inner_text()
+    answer.locator("a.cite").first.click()
+    frame.locator(".cite-pop").wait_for()
+    assert frame.locator(".cite-pop blockquote").inner_text()
+    page.screenshot(path=ARTIFACTS / "widget.png")
+
+
+def test_uploading_an_article_makes_it_answerable(page: Any, app_server: RunningApp, tmp_path: Path) -> None:
+    article = tmp_path / "harbour-festival.txt"
+    article.write_text(
+        "Harbour festival draws record crowd\n\n"
+        "The Port Ellery harbour festival drew 12,400 visitors on Saturday, the organisers said. "
+        "The mayor, Ines Okafor, opened the festival with a regatta of restored fishing boats.\n"
+    )
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#articles-table").get_by_text("Samakal English").first.wait_for()
+    page.locator("#upload input[type=file]").set_input_files(str(article))
+    page.locator("#upload").get_by_text("harbour-festival.txt").first.wait_for()
+    page.locator("#index-uploads").click()
+    page.locator("#upload-result").get_by_text("1 added").wait_for(timeout=60_000)
+    page.locator("#articles-table").get_by_text("Harbour festival draws record crowd").first.wait_for()
+    page.screenshot(path=ARTIFACTS / "articles.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How many visitors did the Port Ellery harbour festival draw?")
+    assert "12,400" in answer.inner_text()
+
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#article-choice input").click()
+    page.get_by_role("option", name="Harbour festival draws record crowd (no source)").click()
+    page.locator("#article-viewer").get_by_text("12,400 visitors").wait_for()
+    page.locator("#remove-article").click()
+    page.locator("#upload-result").get_by_text("Removed").wait_for()
+    titles = [a["title"] for a in httpx.get(f"{app_server.url}/api/articles").json()]
+    assert "Harbour festival draws record crowd" not in titles and len(titles) == 2
+    assert not list((app_server.index_dir / "uploads").iterdir())
