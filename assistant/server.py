@@ -29,7 +29,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     app = FastAPI(
         title="News assistant API",
         description="Answers about the indexed news articles, every claim cited to an exact span.",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's default docs page loads Swagger UI from a CDN; ours serves it itself
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -51,6 +51,8 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     api.install_errors(app)
     app.include_router(api.router(service))
 
+    _docs(app)
+
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:
         return Response(
@@ -64,6 +66,27 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     app = gr.mount_gradio_app(app, web.build(service), path="/", **options)
     app.state.service = service
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """The OpenAPI docs at /api/docs, with Swagger UI 5 from the fastapi-offline package (no CDN)."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="News assistant API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon.png",
+        )
 
 
 def frame_ancestors(origins: list[str]) -> str:

@@ -170,3 +170,24 @@ def test_uploading_an_article_makes_it_answerable(page: Any, app_server: Running
     titles = [a["title"] for a in httpx.get(f"{app_server.url}/api/articles").json()]
     assert "Harbour festival draws record crowd" not in titles and len(titles) == 2
     assert not list((app_server.index_dir / "uploads").iterdir())
+
+
+def test_api_docs_are_served_by_the_app_itself(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/api/docs", wait_until="load")
+    page.get_by_text("/api/ask/stream").first.wait_for()
+    assert page.get_by_text("/api/articles/{article_id}").count() >= 1
+
+
+@pytest.mark.llm
+def test_local_model_answer_streams_into_the_chat(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.get_by_text("Answer mode and filters").click()
+    page.get_by_label("Local model").check()
+    page.locator("#question textarea").fill("Who is the Kremlin spokesperson?")
+    page.locator("#ask").click()
+    page.locator("#chatbot .bot .working").wait_for()  # at once: the UI says that it is working
+    page.locator("#chatbot .bot .streaming").wait_for(timeout=ANSWER_TIMEOUT)  # tokens arrive
+    page.screenshot(path=ARTIFACTS / "streaming.png")
+    answer = page.locator("#chatbot .bot").last
+    answer.locator("a.cite").first.wait_for(timeout=ANSWER_TIMEOUT)
+    assert "Peskov" in answer.inner_text()
