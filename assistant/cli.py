@@ -24,6 +24,13 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+LlmOpt = Annotated[
+    str | None,
+    typer.Option("--llm", help="Answer backend: local, openai or extractive (default: $ASSISTANT_LLM or local)."),
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source (publisher).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
 
 
 def _edge(func: F) -> F:
@@ -184,16 +191,21 @@ def show(
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 5,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the passages that best match a query."""
+    """Show the passages that best match a query (the hybrid retrieval that answers use)."""
     from assistant.embedding import Embedder
-    from assistant.search import Searcher
+    from assistant.retrieval import Filters, Retriever
     from assistant.store import Store
 
     settings = load_settings()
     store = Store(settings)
-    passages = Searcher(store, Embedder(settings.embed_model, settings.embed_batch_size)).search(query, k)
+    filters = Filters.checked(source, since, until, (a.source for a in store.list_articles()))
+    embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+    passages = Retriever(settings, store, embedder).retrieve(query, filters, k)
     if as_json:
         _print_json(
             [
@@ -204,15 +216,6 @@ def search(
         return
     for p in passages:
         typer.echo(f"[{p.score:.3f}] {p.title} ({p.article_id} {p.start}-{p.end})\n  {p.text}\n")
-
-
-LlmOpt = Annotated[
-    str | None,
-    typer.Option("--llm", help="Answer backend: local, openai or extractive (default: $ASSISTANT_LLM or local)."),
-]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source (publisher).")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
 
 
 @app.command()

@@ -127,8 +127,9 @@ class Retriever:
         if allowed is not None and not allowed:
             return []
         vector = self.embedder.encode([question])[0]
-        dense = self.store.query(vector, s.candidates, where)
-        lexical = self.lexical().rank(question, s.candidates, allowed)
+        candidates = max(s.candidates, k)
+        dense = self.store.query(vector, candidates, where)
+        lexical = self.lexical().rank(question, candidates, allowed)
         fused: dict[str, float] = {}
         by_id: dict[str, Hit] = {}
         for weight, ranking in ((s.dense_weight, dense), (s.bm25_weight, lexical)):

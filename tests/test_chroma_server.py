@@ -15,7 +15,7 @@ from conftest import index
 
 from assistant.embedding import Embedder
 from assistant.errors import StoreError
-from assistant.search import Searcher
+from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -62,7 +62,7 @@ def test_index_and_search_through_a_chroma_server(
     assert report.added == 2 and report.chunks_total > 10
     again, _ = index(settings, embedder, corpus)
     assert again.unchanged == 2 and again.chunks_embedded == 0
-    passages = Searcher(Store(settings), embedder).search("Where did Putin and Kim meet?")
+    passages = Retriever(settings, Store(settings), embedder).retrieve("Where was the summit held?", k=5)
     assert "Vostochny" in passages[0].text
     assert not settings.index_dir.exists()  # nothing was written to the local index
 

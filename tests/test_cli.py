@@ -110,7 +110,7 @@ def test_search_command_end_to_end(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("assistant")
     subprocess.run([script, "index"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run(
-        [script, "search", "Where did Putin and Kim meet?", "--json"],
+        [script, "search", "Where was the summit held?", "--json"],
         cwd=ROOT,
         env=env,
         check=True,
