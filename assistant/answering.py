@@ -119,11 +119,14 @@ class Assistant:
         shown = [e for turn in history for e in turn.evidence]
         next_n = max((e.n for e in shown), default=0) + 1
         fresh, relevance = self.selector.select(standalone, passages)
+        if shown and model is not None:
+            fresh, relevance = self._prefer_shown(standalone, fresh, relevance, shown)
         known = {e.span: e for e in shown}  # a sentence shown earlier keeps its number
         new = _renumber([e for e in fresh if e.span not in known], next_n)
         new_by_span = {e.span: e for e in new}
         evidence = [known.get(e.span) or new_by_span[e.span] for e in fresh]
         timings["evidence_ms"] = round(_ms(t1) - float(timings["retrieve_ms"] or 0), 1)
+        timings["new_evidence"] = len(new)
 
         def done(text: str, refused: bool, sentences: list[cite.Sentence], used: str) -> Answer:
             # a refusal shows no evidence, so the next turn numbers from where this one started
@@ -206,6 +209,18 @@ class Assistant:
             except LLMUnavailable:
                 pass  # the answer step reports it
         return condense.by_rule(question, history[-1].question), None
+
+    def _prefer_shown(
+        self, question: str, fresh: list[Evidence], relevance: float, shown: list[Evidence]
+    ) -> tuple[list[Evidence], float]:
+        """For a follow-up: when the sentences already in the conversation serve the question nearly as
+        well as the best new one, answer from them alone; the model then reads nothing new (fast)."""
+        scores = self.selector.score(question, [e.quote for e in shown])
+        best = float(scores.max())
+        if best < self.settings.follow_up_reuse * relevance:
+            return fresh, relevance
+        ranked = sorted(zip(scores.tolist(), shown, strict=True), key=lambda x: -x[0])
+        return [e for score, e in ranked if score >= 0.6 * best][: self.settings.evidence_sentences], best
 
     def _messages(self, history: list[Turn], evidence: list[Evidence], question: str) -> list[Message]:
         messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         le=1,
         description="Refuse when the best evidence sentence scores below this (see README: calibration).",
     )
+    follow_up_reuse: float = Field(
+        0.9,
+        ge=0,
+        le=2,
+        description="A follow-up answered by a model reuses the conversation's evidence, reading no new "
+        "sentences, when its best sentence scores at least this share of the best new one.",
+    )
     # --- answering ---------------------------------------------------------------------------------
     llm: Literal["local", "openai", "extractive"] = Field(
         "local", description="Answer backend: local llama.cpp model, an OpenAI-compatible server, or no LLM."

@@ -44,6 +44,8 @@ def test_local_model_answers_with_citations_and_refuses(
     assert 0 < int(answer.timings["prompt_tokens"] or 0) < 500
     follow = assistant.ask("What did he hint at?", history=[answer.turn()], llm="local")
     assert "exercise" in follow.answer.lower() and follow.citations
+    assert follow.timings["new_evidence"] == 0  # answered from the sentences the model has already read
+    assert {c.n for c in follow.citations} <= {e.n for e in answer.evidence}
     assert assistant.ask("Who won the 2022 football World Cup?", llm="local").refused
 
 
