@@ -22,7 +22,7 @@ from assistant.cli import app
 from assistant.embedding import Embedder
 from assistant.indexer import SLAB, Indexer
 from assistant.loaders import Loaded, load
-from assistant.search import Searcher
+from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -112,9 +112,9 @@ def test_a_signal_mid_run_leaves_whole_articles_and_the_next_run_completes(
 
     # no half article is answerable: asking with the very words of articles not committed (first those
     # whose chunks the run had written) still only finds committed ones
-    searcher = Searcher(store, embedder)
+    retriever = Retriever(settings, store, embedder)
     for article_id in sorted(set(expected) - set(committed), key=lambda a: (a not in present, a))[:10]:
-        passages = searcher.search(expected[article_id][0][2], k=5)
+        passages = retriever.retrieve(expected[article_id][0][2], k=5)
         assert passages and {p.article_id for p in passages} <= set(committed)
 
     result = CliRunner().invoke(app, ["index", str(generated), "--json"])
