@@ -1,0 +1,167 @@
+"""Evaluation: test set files, the bundled seed set, the MultiHop-RAG adapter, runs, reports and the CI gate."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import CaseFileError
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.testset import BUNDLED, load, parse
+
+CASE = {"id": "c1", "question": "Who is Russia's defence minister?", "keywords": [["Soigu", "Shoigu"]]}
+
+
+def _jsonl(*records: object) -> str:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n"
+
+
+# --- test set files --------------------------------------------------------------------------------
+
+
+def test_a_case_needs_only_an_id_and_a_question(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    follow = {"id": "c2", "question": "What did he hint at?", "history": ["Who is Russia's defence minister?"]}
+    given = {"id": "c3", "question": "And then?", "history": [{"question": "Who?", "answer": "Soigu."}]}
+    path.write_text(_jsonl(CASE, "", follow, given, {"id": "c4", "question": "Why?", "keywords": ["a", ["b", "c"]]}))
+    cases = load(path)
+    assert [c.id for c in cases] == ["c1", "c2", "c3", "c4"]
+    assert cases[0].answerable and cases[0].keywords == (("Soigu", "Shoigu"),) and cases[0].kind == "untyped"
+    assert cases[1].history[0].question == "Who is Russia's defence minister?" and cases[1].history[0].answer is None
+    assert cases[2].history[0].answer == "Soigu."
+    assert cases[3].keywords == (("a",), ("b", "c"))  # a bare word is a group of one alias
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ([CASE, {**CASE, "id": "c2", "quote": "typo"}], "line 2: unknown field 'quote' (known: id, question"),
+        ([CASE, "", "{not json"], "line 3: not valid JSON"),
+        ([{"id": "c1"}], "line 1: question: Field required"),
+        ([CASE, CASE], "line 2: id 'c1' is used again (first at"),
+        ([{**CASE, "answerable": False}], "line 1: an unanswerable case (answerable: false) has no keywords"),
+        ([{**CASE, "keywords": [[]]}], "line 1: keywords: a keyword group is empty"),
+        ([CASE, "42"], "line 2: a case is a JSON object, not int"),
+        ([""], "holds no cases"),
+    ],
+)
+def test_bad_test_sets_are_rejected_naming_the_line(tmp_path: Path, lines: list[object], message: str) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(_jsonl(*lines))
+    with pytest.raises(CaseFileError) as error:
+        load(path)
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+def test_the_seed_set_covers_every_kind_of_question() -> None:
+    cases = load(BUNDLED)
+    kinds = Counter(c.kind for c in cases)
+    assert len(cases) >= 40 and kinds["unanswerable"] >= 8
+    assert {"who", "where", "when", "number", "quote", "multi-article", "follow-up", "misspelling"} <= set(kinds)
+    assert all(c.history for c in cases if c.kind == "follow-up")
+    assert all(len(c.quotes) >= 2 for c in cases if c.kind == "multi-article")
+    assert all(c.keywords and c.quotes and c.answer for c in cases if c.answerable)
+    assert all(not c.answerable for c in cases if c.kind == "unanswerable")
+
+
+def test_every_seed_quote_is_verbatim_in_an_article(bundled: Settings) -> None:
+    store = Store(bundled)
+    texts = {Path(a.key).name: store.article(a.id)[1] for a in store.list_articles()}
+    for case in load(BUNDLED):
+        for quote in case.quotes:
+            holders = [name for name, text in texts.items() if quote in text]
+            assert holders, f"{case.id}: quote not in any article's clean text: {quote}"
+            assert case.article is None or case.article in holders, f"{case.id}: quote not in {case.article}"
+        if case.answerable and len({name for q in case.quotes for name, t in texts.items() if q in t}) < 2:
+            assert case.kind != "multi-article", f"{case.id}: a multi-article case quotes one article"
+
+
+# --- MultiHop-RAG ----------------------------------------------------------------------------------
+
+# a few records in MultiHop-RAG's own shapes (corpus.json and MultiHopRAG.json), written for these tests
+CORPUS = [
+    {
+        "title": "Harbor Bridge reopens after two years of repairs",
+        "author": "A. Reporter",
+        "source": "Coastal Times",
+        "published_at": "2023-10-02T08:00:00+00:00",
+        "category": "local",
+        "url": "https://coastal.example/bridge",
+        "body": "The Harbor Bridge reopened on Monday after two years of repairs. The city engineer, Maria Okafor, "
+        "said the work cost 40 million dollars. Traffic is expected to return to normal within a week.\n\n"
+        "Cyclists welcomed the new protected lane on the bridge's east side.",
+    },
+    {
+        "title": "Okafor named chief engineer of the port authority",
+        "author": "B. Writer",
+        "source": "Port Ledger",
+        "published_at": "2023-11-15T12:30:00+00:00",
+        "category": "business",
+        "url": "https://ledger.example/okafor",
+        "body": "Maria Okafor, who led the Harbor Bridge repairs, will become chief engineer of the port authority "
+        "in January. The authority's board approved her appointment unanimously on Tuesday.\n\n"
+        "Okafor said her first project would be dredging the northern channel.",
+    },
+]
+QUERIES = [
+    {
+        "query": "Which engineer led the Harbor Bridge repairs and later joined the port authority?",
+        "answer": "Maria Okafor",
+        "question_type": "inference_query",
+        "evidence_list": [
+            {
+                "title": CORPUS[0]["title"],
+                "source": "Coastal Times",
+                "published_at": CORPUS[0]["published_at"],
+                "url": CORPUS[0]["url"],
+                "fact": "The city engineer, Maria Okafor, said the work cost 40 million dollars.",
+            },
+            {
+                "title": CORPUS[1]["title"],
+                "source": "Port Ledger",
+                "published_at": CORPUS[1]["published_at"],
+                "url": CORPUS[1]["url"],
+                "fact": "Okafor, who led the Harbor Bridge repairs, becomes the port authority's chief engineer.",
+            },
+        ],
+    },
+    {
+        "query": "Did the Coastal Times report the bridge reopening before the Port Ledger reported Okafor's new job?",
+        "answer": "Yes",
+        "question_type": "temporal_query",
+        "evidence_list": [
+            {"title": CORPUS[0]["title"], "fact": "The Harbor Bridge reopened on Monday after two years of repairs."},
+            {"title": CORPUS[1]["title"], "fact": "Maria Okafor will become chief engineer of the port authority."},
+        ],
+    },
+    {
+        "query": "What did the mayor say about the bridge's toll prices?",
+        "answer": "Insufficient information.",
+        "question_type": "null_query",
+        "evidence_list": [],
+    },
+]
+
+
+def test_multihop_queries_become_cases(tmp_path: Path) -> None:
+    cases = parse(json.dumps(QUERIES), "MultiHopRAG.json")
+    assert [c.id for c in cases] == ["multihop-0001", "multihop-0002", "multihop-0003"]
+    first, second, null = cases
+    assert first.question == QUERIES[0]["query"] and first.kind == "inference_query"
+    assert first.keywords == (("Maria Okafor",),) and first.answerable
+    assert first.quotes == tuple(e["fact"] for e in QUERIES[0]["evidence_list"])
+    assert second.keywords == (("Yes",),) and second.kind == "temporal_query"
+    assert not null.answerable and null.kind == "null_query" and not null.keywords and not null.quotes
+    path = tmp_path / "queries.jsonl"  # the same records one a line
+    path.write_text(_jsonl(*QUERIES))
+    assert load(path) == cases
+
+
+def test_a_broken_multihop_query_is_named(tmp_path: Path) -> None:
+    broken = {**QUERIES[0], "evidence_list": [{"title": "no fact"}]}
+    with pytest.raises(CaseFileError, match=r"record 2: every item of 'evidence_list' needs a 'fact'"):
+        parse(json.dumps([QUERIES[1], broken]), "q.json")
