@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from assistant.errors import CaseFileError
+from assistant import evaluation
+from assistant.answering import Assistant
+from assistant.comparison import compare, parse_bounds, unmet
+from assistant.embedding import Embedder
+from assistant.errors import CaseFileError, ConfigError
+from assistant.evaluation import Run
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.testset import BUNDLED, load, parse
+from assistant.testset import BUNDLED, Case, load, parse
 
 CASE = {"id": "c1", "question": "Who is Russia's defence minister?", "keywords": [["Soigu", "Shoigu"]]}
 
@@ -165,3 +171,106 @@ def test_a_broken_multihop_query_is_named(tmp_path: Path) -> None:
     broken = {**QUERIES[0], "evidence_list": [{"title": "no fact"}]}
     with pytest.raises(CaseFileError, match=r"record 2: every item of 'evidence_list' needs a 'fact'"):
         parse(json.dumps([QUERIES[1], broken]), "q.json")
+
+
+# --- runs ------------------------------------------------------------------------------------------
+
+MINI = ("who-defence-minister", "follow-up-defence-hint", "where-summit", "unanswerable-kim-wife")
+
+
+def _seed(*ids: str) -> list[Case]:
+    by_id = {c.id: c for c in load(BUNDLED)}
+    return [by_id[i] for i in ids]
+
+
+@pytest.fixture(scope="module")
+def assistant(bundled: Settings, embedder: Embedder) -> Assistant:
+    return Assistant(bundled, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def mini_run(assistant: Assistant) -> Run:
+    """Four seed cases and one that fails (a blank question), answered by the extractive backend."""
+    return evaluation.run([*_seed(*MINI), Case(id="blank", question="   ")], assistant, llm="extractive", name="mini")
+
+
+def test_a_run_scores_every_case_and_records_a_failing_one(mini_run: Run, assistant: Assistant) -> None:
+    by_id = {r.id: r for r in mini_run.cases}
+    assert list(by_id) == [*MINI, "blank"]
+    blank = by_id["blank"]
+    assert blank.error and "question is empty" in blank.error and blank.failures == [f"error: {blank.error}"]
+    assert mini_run.overall.n == 5 and mini_run.overall.errors == 1 and mini_run.llm == "extractive"
+    assert set(mini_run.by_type) == {"who", "follow-up", "where", "unanswerable", "untyped"}
+
+    texts = {a.id: assistant.store.article(a.id)[1] for a in assistant.store.list_articles()}
+    for r in mini_run.cases[:-1]:
+        assert len(r.ranking) == 10 and r.timings["total_ms"] is not None and r.seconds > 0
+        assert r.rank == next((i for i, p in enumerate(r.ranking, 1) if p.hit), None)
+        for p in r.ranking:  # a hit is a passage that holds a gold quote
+            assert p.hit == any(q in texts[p.article_id][p.start : p.end] for q in r.quotes)
+        for c in r.citations:
+            assert texts[c.article_id][c.start : c.end] == c.quote
+            assert c.on_gold == any(q in c.quote or c.quote in q for q in r.quotes)
+        if r.answerable:
+            assert r.scores["correctness"] == float(not r.refused and not r.missing)
+            assert r.scores["hit@10"] == float(r.rank is not None)
+        else:
+            assert "correctness" not in r.scores and "hit@10" not in r.scores
+        assert r.passed == (not r.failures)
+    follow = by_id["follow-up-defence-hint"]
+    assert follow.history == ["Who is Russia's defence minister?"] and "defence minister" in follow.standalone_question
+
+    measured = [r.scores["hit@10"] for r in mini_run.cases if "hit@10" in r.scores]
+    assert len(measured) == 3 and mini_run.overall.metrics["hit@10"] == pytest.approx(sum(measured) / 3)
+    unanswerable = by_id["unanswerable-kim-wife"]
+    assert mini_run.overall.metrics["refusal_recall"] == float(unanswerable.refused)
+    assert mini_run.overall.latency["total_ms"]["p50"] is not None
+    data = json.loads(json.dumps(mini_run.to_json()))
+    assert [c["passed"] for c in data["cases"]] == [r.passed for r in mini_run.cases]
+
+
+def test_an_empty_test_set_measures_nothing(assistant: Assistant) -> None:
+    run = evaluation.run([], assistant, llm="extractive")
+    assert run.overall.n == 0 and run.by_type == {} and run.cases == []
+    assert all(v is None for v in run.overall.metrics.values())
+    assert all(v is None for stage in run.overall.latency.values() for v in stage.values())
+
+
+# --- baselines and bounds --------------------------------------------------------------------------
+
+
+def test_a_baseline_marks_regressions_beyond_the_tolerances(mini_run: Run) -> None:
+    now, before = copy.deepcopy(mini_run.to_json()), copy.deepcopy(mini_run.to_json())
+    now["overall"]["metrics"].update({"token_f1": 0.5, "hit@1": 0.6})
+    before["overall"]["metrics"].update({"token_f1": 0.6, "hit@1": 0.5})
+    now["overall"]["latency"]["total_ms"] = {"p50": 130.0, "p95": 110.0}
+    before["overall"]["latency"]["total_ms"] = {"p50": 100.0, "p95": 100.0}
+    now["by_type"]["who"]["metrics"]["correctness"], before["by_type"]["who"]["metrics"]["correctness"] = 0.0, 1.0
+    now["cases"][0]["passed"], before["cases"][0]["passed"] = False, True
+    now["cases"][1]["passed"], before["cases"][1]["passed"] = True, False
+
+    result = compare(now, before)
+    assert {(d.scope, d.metric) for d in result.regressions} == {
+        ("overall", "token_f1"),
+        ("overall", "total_ms p50"),  # +30% is over the 25% latency tolerance; p95's +10% is not
+        ("who", "correctness"),
+    }
+    assert result.get("overall", "hit@1").change == pytest.approx(0.1)  # type: ignore[union-attr]
+    assert result.regressed == [MINI[0]] and result.fixed == [MINI[1]]
+
+    now["config"]["eval_metric_tolerance"] = 0.2  # drops of up to 0.2 are noise for this user; 1.0 -> 0.0 is not
+    assert {d.metric for d in compare(now, before).regressions} == {"correctness", "total_ms p50"}
+
+
+def test_bounds_are_parsed_and_checked() -> None:
+    assert parse_bounds(["hit@5=0.95", "Correctness = 0.85"]) == {"hit@5": 0.95, "correctness": 0.85}
+    bad = {"hit@7=0.9": "use METRIC=VALUE", "total_ms=300": "use METRIC=VALUE", "hit@5=high": "not a number"}
+    for spec, message in bad.items():
+        with pytest.raises(ConfigError, match=message):
+            parse_bounds([spec])
+    with pytest.raises(ConfigError, match=r"in 0\.\.1"):
+        parse_bounds(["hit@5=95"])
+    metrics = {"hit@5": 0.9, "correctness": 0.85, "refusal_precision": None}
+    assert unmet(metrics, {"hit@5": 0.95, "correctness": 0.85}) == ["hit@5 0.900 < 0.95"]
+    (na,) = unmet(metrics, {"refusal_precision": 0.9})
+    assert na.startswith("refusal_precision is n/a")
