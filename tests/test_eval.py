@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from assistant.comparison import compare, parse_bounds, unmet
 from assistant.embedding import Embedder
 from assistant.errors import CaseFileError, ConfigError
 from assistant.evaluation import Run
+from assistant.report import render_html, render_text
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.testset import BUNDLED, Case, load, parse
@@ -274,3 +277,44 @@ def test_bounds_are_parsed_and_checked() -> None:
     assert unmet(metrics, {"hit@5": 0.95, "correctness": 0.85}) == ["hit@5 0.900 < 0.95"]
     (na,) = unmet(metrics, {"refusal_precision": 0.9})
     assert na.startswith("refusal_precision is n/a")
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+def _assert_self_contained(page: str) -> None:
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page.lower() and not re.search(r"""(?:src|href)\s*=""", page)
+    assert "url(" not in page and "@import" not in page
+
+
+def test_the_report_is_one_self_contained_page(mini_run: Run) -> None:
+    page = render_html(mini_run)
+    _assert_self_contained(page)
+    assert page.count("<svg") >= 2  # metric bars and the latency histogram
+    assert '<table class="cases">' in page and all(f"<b>{r.id}</b>" in page for r in mini_run.cases)
+    assert html.escape(mini_run.cases[-1].failures[0]) in page  # what failed, per case
+    cited = next(r for r in mini_run.cases if r.citations).citations[0]
+    assert html.escape(cited.quote, quote=False) in page
+    assert "regression" not in page.split("<h2>Metrics</h2>")[1].split("<h2>")[0]  # no baseline, no marks
+
+
+def test_the_report_marks_regressions_against_a_baseline(mini_run: Run) -> None:
+    before = copy.deepcopy(mini_run.to_json())
+    before["overall"]["metrics"]["hit@10"] = 1.1  # more than anything measured can be
+    before["cases"][0]["passed"] = not mini_run.cases[0].passed
+    page = render_html(mini_run, before)
+    _assert_self_contained(page)
+    assert "▼ regression" in page and "1 metric regressions" in page
+    status = "regressed" if not mini_run.cases[0].passed else "fixed"
+    assert f'<span class="badge {status}">{status}</span>' in page
+    text = render_text(mini_run, compare(mini_run, before))
+    assert re.search(r"^hit@10 .* REGRESSION$", text, re.M)
+
+
+def test_an_empty_run_renders(assistant: Assistant) -> None:
+    run = evaluation.run([], assistant, llm="extractive", name="empty")
+    page = render_html(run)
+    _assert_self_contained(page)
+    assert "no timings" in page and "n/a" in page
+    assert "0 cases" in render_text(run)
