@@ -10,13 +10,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from assistant import evaluation
 from assistant.answering import Assistant
+from assistant.cli import app
 from assistant.comparison import compare, parse_bounds, unmet
 from assistant.embedding import Embedder
 from assistant.errors import CaseFileError, ConfigError
 from assistant.evaluation import Run
+from assistant.metrics import METRICS
 from assistant.report import render_html, render_text
 from assistant.settings import Settings
 from assistant.store import Store
@@ -318,3 +321,83 @@ def test_an_empty_run_renders(assistant: Assistant) -> None:
     _assert_self_contained(page)
     assert "no timings" in page and "n/a" in page
     assert "0 cases" in render_text(run)
+
+
+# --- the `assistant eval` command ------------------------------------------------------------------
+
+runner = CliRunner()
+FIVE = ("who-kremlin-spokesperson", "when-dates", "follow-up-peskov-visits", "misspelling-shoigu", "unanswerable-eu")
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_eval_command_writes_results_a_report_and_gates(
+    bundled: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(bundled.index_dir))
+    subset = tmp_path / "five.jsonl"
+    lines = [line for line in BUNDLED.read_text().splitlines() if json.loads(line)["id"] in FIVE]
+    subset.write_text("\n".join(lines) + "\n")
+    code, out, _ = _run("eval", "--help")
+    assert code == 0 and "--fail-under" in out and "--baseline" in out
+
+    results, page = tmp_path / "run.json", tmp_path / "report.html"
+    code, out, _ = _run("eval", str(subset), "--llm", "extractive", "--json", str(results), "--report", str(page))
+    assert code == 0 and out.startswith("five.jsonl with extractive: 5 cases (4 answerable, 1 unanswerable)")
+    data = json.loads(results.read_text())
+    assert [c["id"] for c in data["cases"]] == list(FIVE) and set(data["overall"]["metrics"]) == set(METRICS)
+    assert all(c["timings"]["total_ms"] is not None and c["seconds"] > 0 for c in data["cases"])
+    report = page.read_text()
+    _assert_self_contained(report)
+    assert "<svg" in report and '<table class="cases">' in report and "follow-up-peskov-visits" in report
+
+    # a bound over a measured value fails the run; the same bound halved does not
+    name, value = next((k, v) for k, v in data["overall"]["metrics"].items() if v is not None and v < 1)
+    better = copy.deepcopy(data)
+    better["overall"]["metrics"][name] = 1.0
+    (tmp_path / "better.json").write_text(json.dumps(better))
+    above, below = f"{name}={(value + 1) / 2:.4f}", f"{name}={value / 2:.4f}"
+    code, out, err = _run(
+        "eval", str(subset), "--llm", "extractive", "--fail-under", above, "--baseline", str(tmp_path / "better.json")
+    )
+    assert code == 1 and f"fail-under: {name} {value:.3f} < " in err
+    assert re.search(rf"^{re.escape(name)} .* REGRESSION$", out, re.M)
+    code, out, err = _run("eval", str(subset), "--llm", "extractive", "--fail-under", below, "--json", "-")
+    assert code == 0 and "fail-under" not in err
+    assert json.loads(out)["overall"]["metrics"] == data["overall"]["metrics"]  # stdout is the JSON alone
+    assert "five.jsonl with extractive" in err  # and the summary goes to stderr
+
+    subset.write_text(json.dumps({"id": "x", "question": "Who?", "answr": "typo"}) + "\n")
+    for args, message in (
+        (["--fail-under", "speed=1"], "use METRIC=VALUE"),
+        (["--baseline", str(subset)], "not a file written by `assistant eval --json`"),
+        ([], "five.jsonl, line 1: unknown field 'answr'"),
+    ):
+        code, _, err = _run("eval", str(subset), "--llm", "extractive", *args)
+        assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_multihop_rag_corpus_and_queries_through_the_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    corpus, queries = tmp_path / "corpus.json", tmp_path / "MultiHopRAG.json"
+    corpus.write_text(json.dumps(CORPUS))
+    queries.write_text(json.dumps(QUERIES))
+    code, out, _ = _run("index", str(corpus), "--json")
+    assert code == 0 and json.loads(out)["added"] == 2
+    code, out, _ = _run("articles", "--json")
+    indexed = {a["title"]: a for a in json.loads(out)}
+    assert set(indexed) == {r["title"] for r in CORPUS} and indexed[CORPUS[1]["title"]]["source"] == "Port Ledger"
+
+    code, out, err = _run("eval", str(queries), "--llm", "extractive", "--json", "-")
+    assert code == 0, err
+    run = json.loads(out)
+    assert set(run["by_type"]) == {"inference_query", "temporal_query", "null_query"}
+    inference, temporal, null = run["cases"]
+    assert inference["keywords"] == [["Maria Okafor"]] and temporal["keywords"] == [["Yes"]] and not null["answerable"]
+    # both evidence facts count: the first is verbatim in article 1, the second a rewording of article 2
+    hit_articles = {indexed[p["title"]]["id"] for p in inference["ranking"] if p["hit"]}
+    assert hit_articles == {a["id"] for a in indexed.values()} and inference["rank"] == 1
+    assert run["by_type"]["null_query"]["metrics"]["refusal_recall"] == float(null["refused"])
