@@ -350,6 +350,9 @@ def evaluate(
     from assistant.report import render_html, render_text
 
     bounds = comparison.parse_bounds(fail_under or [])
+    for option, path in (("--json", json_path), ("--report", report)):
+        if path and str(path) != "-":
+            _writable(option, path)  # before the run, which may take long
     before = comparison.load(baseline) if baseline else None
     cases = sets.load(testset)
     assistant = _assistant(llm)
@@ -370,6 +373,16 @@ def evaluate(
         typer.echo(f"fail-under: {line}", err=True)
     if unmet:
         raise typer.Exit(1)
+
+
+def _writable(option: str, path: Path) -> None:
+    from assistant.errors import ConfigError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _article_json(a: Any) -> dict[str, Any]:

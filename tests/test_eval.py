@@ -344,7 +344,7 @@ def test_eval_command_writes_results_a_report_and_gates(
     code, out, _ = _run("eval", "--help")
     assert code == 0 and "--fail-under" in out and "--baseline" in out
 
-    results, page = tmp_path / "run.json", tmp_path / "report.html"
+    results, page = tmp_path / "run.json", tmp_path / "runs" / "report.html"  # folders are made
     code, out, _ = _run("eval", str(subset), "--llm", "extractive", "--json", str(results), "--report", str(page))
     assert code == 0 and out.startswith("five.jsonl with extractive: 5 cases (4 answerable, 1 unanswerable)")
     data = json.loads(results.read_text())
@@ -374,6 +374,7 @@ def test_eval_command_writes_results_a_report_and_gates(
     for args, message in (
         (["--fail-under", "speed=1"], "use METRIC=VALUE"),
         (["--baseline", str(subset)], "not a file written by `assistant eval --json`"),
+        (["--report", str(subset / "report.html")], "--report"),  # under a file: no folder can be made
         ([], "five.jsonl, line 1: unknown field 'answr'"),
     ):
         code, _, err = _run("eval", str(subset), "--llm", "extractive", *args)
