@@ -120,11 +120,12 @@ def index(
 
 
 class _Progress:
-    """Embedding progress on stderr: tqdm's bar on a terminal; elsewhere (a log, CI), where a bar would be
+    """Progress of long work on stderr: tqdm's bar on a terminal; elsewhere (a log, CI), where a bar would be
     a smear of carriage returns, one plain line at most every `interval` seconds, none for a short run."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, what: str = "embedding", unit: str = "chunk") -> None:
         self.interval = interval
+        self.what, self.unit = what, unit
         self._bar: Any = None
         self._started = self._last = 0.0
 
@@ -133,7 +134,7 @@ class _Progress:
             if self._bar is None:
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+                self._bar = tqdm(total=total, unit=self.unit, desc=self.what, file=sys.stderr)
             self._bar.update(done - self._bar.n)
             return
         now = time.monotonic()
@@ -143,9 +144,10 @@ class _Progress:
             return  # too soon; the last line is printed only when earlier ones were
         self._last = now
         elapsed = now - self._started
-        line = f"embedding: {done}/{total} chunks ({done / (total or 1):.0%})"
+        line = f"{self.what}: {done}/{total} {self.unit}s ({done / (total or 1):.0%})"
         if done and elapsed:
-            line += f", {done / elapsed:.0f} chunks/s"
+            rate = done / elapsed
+            line += f", {rate:.0f} {self.unit}s/s" if rate >= 1 else f", {elapsed / done:.1f} s/{self.unit}"
             if done < total:
                 line += f", about {(total - done) * elapsed / done:.0f} s left"
         typer.echo(line, err=True)
@@ -319,6 +321,71 @@ def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, 
         for p in answer.passages[:3]:
             typer.echo(f"  {p.title}: {' '.join(p.text.split())[:200]}")
     return answer
+
+
+@app.command("eval")
+@_edge
+def evaluate(
+    testset: Annotated[
+        Path, typer.Argument(help="A test set: JSONL cases (see README, Evaluation), or MultiHop-RAG's queries.")
+    ],
+    llm: LlmOpt = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write every case's result and the aggregates to this JSON file ('-': stdout)."),
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="An earlier run's --json file: show changes, mark regressions.")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            metavar="METRIC=VALUE",
+            help="Exit with code 1 when METRIC falls under VALUE, e.g. hit@5=0.95 (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Answer every case of a test set as the chat would and score retrieval, answers, citations, refusals."""
+    from assistant import comparison, evaluation
+    from assistant import testset as sets
+    from assistant.report import render_html, render_text
+
+    bounds = comparison.parse_bounds(fail_under or [])
+    for option, path in (("--json", json_path), ("--report", report)):
+        if path and str(path) != "-":
+            _writable(option, path)  # before the run, which may take long
+    before = comparison.load(baseline) if baseline else None
+    cases = sets.load(testset)
+    assistant = _assistant(llm)
+    progress = _Progress(assistant.settings.progress_seconds, "evaluating", "case")
+    try:
+        run = evaluation.run(cases, assistant, llm=llm, progress=progress, name=testset.name)
+    finally:
+        progress.close()
+    if json_path:
+        data = json.dumps(run.to_json(), ensure_ascii=False, indent=1)
+        typer.echo(data) if str(json_path) == "-" else json_path.write_text(data + "\n", encoding="utf-8")
+    if report:
+        report.write_text(render_html(run, before), encoding="utf-8")
+    to_stderr = str(json_path) == "-"
+    typer.echo(render_text(run, comparison.compare(run, before) if before else None), err=to_stderr)
+    unmet = comparison.unmet(run.overall.metrics, bounds)
+    for line in unmet:
+        typer.echo(f"fail-under: {line}", err=True)
+    if unmet:
+        raise typer.Exit(1)
+
+
+def _writable(option: str, path: Path) -> None:
+    from assistant.errors import ConfigError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _article_json(a: Any) -> dict[str, Any]:

@@ -33,3 +33,9 @@ class NotFoundError(AssistantError):
 
 class StoreError(AssistantError):
     """The vector store cannot be reached or does not match the settings."""
+
+
+class CaseFileError(AssistantError):
+    """An evaluation test set cannot be read: the message names the file, the line and the field."""
+
+    exit_code = 2

@@ -61,6 +61,20 @@ class Settings(BaseSettings):
         description="Estimated Jaccard similarity of word 5-grams above which two articles are near-duplicates.",
     )
 
+    # --- evaluation (`assistant eval`) -------------------------------------------------------------
+    eval_metric_tolerance: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="A quality metric that falls by more than this below its --baseline value is a regression.",
+    )
+    eval_latency_tolerance: float = Field(
+        0.25,
+        ge=0,
+        description="A latency percentile that grows by more than this share over its --baseline value "
+        "(0.25: 25%) is a regression.",
+    )
+
     # --- retrieval and evidence -------------------------------------------------------------------
     retrieve_k: int = Field(6, ge=1, le=50, description="Passages kept after fusion, from which evidence is chosen.")
     candidates: int = Field(20, ge=1, le=200, description="Passages each retriever (dense, BM25) proposes to fusion.")
