@@ -19,9 +19,11 @@ from assistant.errors import AssistantError, ConfigError, IndexMissingError
 
 if TYPE_CHECKING:
     from assistant.answering import Answer, Assistant, Turn
+    from assistant.evaluation import Run
     from assistant.indexer import IndexReport
     from assistant.retrieval import Filters
     from assistant.settings import Settings
+    from assistant.testset import Case
     from assistant.types import ArticleInfo
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm")
@@ -130,6 +132,14 @@ class Service:
             if isinstance(event, Answer):
                 return event
         raise AssertionError("the stream ended without an answer")
+
+    def evaluate(
+        self, cases: Sequence[Case], llm: str | None, name: str, progress: Callable[[int, int], None] | None = None
+    ) -> Run:
+        """Run a test set through the same pipeline as the chat (see `assistant eval`)."""
+        from assistant import evaluation
+
+        return evaluation.run(cases, self.assistant(), llm=llm, progress=progress, name=name)
 
     # --- articles --------------------------------------------------------------------------------
 

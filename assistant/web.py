@@ -90,6 +90,8 @@ def build(service: Service, *, compact: bool = False) -> gr.Blocks:
                     _chat(service, compact=False)
                 with gr.Tab("Articles", id="articles") as articles_tab:
                     refresh, listing = _articles(service)
+                with gr.Tab("Evaluation", id="evaluation"):
+                    _evaluation(service)
             articles_tab.select(refresh, None, listing, api_visibility="private")
             page.load(refresh, None, listing, api_visibility="private")
         gr.api(_api_ask(service), api_name="ask")
@@ -287,6 +289,73 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
     chosen.change(view, chosen, viewer, api_visibility="private")
     remove.click(drop, chosen, [result, table, chosen, viewer], api_visibility="private")
     return refresh, [table, chosen]
+
+
+def _evaluation(service: Service) -> None:
+    """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report."""
+    import gradio as gr
+
+    gr.Markdown(
+        "Measure the answers on a test set (JSONL; see the README for its fields, MultiHop-RAG query files "
+        "work too). The bundled seed set has 82 questions about the two bundled articles: it measures the "
+        "answers only while those articles are indexed."
+    )
+    with gr.Row():
+        with gr.Column():
+            which = gr.Radio(
+                [("Bundled seed set", "bundled"), ("Upload a test set", "upload")],
+                value="bundled",
+                label="Test set",
+                elem_id="eval-set",
+            )
+            upload = gr.File(label="Test set (.jsonl or .json)", file_types=[".jsonl", ".json"], elem_id="eval-file")
+        with gr.Column():
+            mode = gr.Radio(MODES, value="extractive", label="Answer with", elem_id="eval-mode")
+            gr.Markdown("The local model takes 5-20 s a question on a laptop CPU; extractive, well under one.")
+            start = gr.Button("Run the evaluation", variant="primary", elem_id="eval-run")
+    summary = gr.Markdown(elem_id="eval-summary")
+    downloads = gr.File(label="Report and results", file_count="multiple", interactive=False, elem_id="eval-files")
+    report = gr.HTML(elem_id="eval-report")
+
+    def evaluate(
+        which: str,
+        path: str | None,
+        mode: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
+    ) -> tuple[str, Any, str]:
+        import json
+        import tempfile
+
+        from assistant import report as reports
+        from assistant import testset
+
+        try:
+            if which == "upload":
+                if not path:
+                    return "Choose a test set file first.", None, ""
+                cases, name = testset.load(Path(path)), Path(path).name
+            else:
+                cases, name = testset.load(testset.BUNDLED), "bundled seed set"
+            run = service.evaluate(
+                cases, mode, name, lambda done, total: progress(done / max(total, 1), desc=f"case {done}/{total}")
+            )
+        except AssistantError as exc:
+            return f"**Not run:** {escape(str(exc))}", None, ""
+        page = reports.render_html(run)
+        folder = Path(tempfile.mkdtemp(prefix="eval-"))
+        (folder / "report.html").write_text(page, encoding="utf-8")
+        (folder / "results.json").write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        m = run.overall.metrics
+        shown = ", ".join(f"{k} {_fmt(m.get(k))}" for k in ("hit@5", "correctness", "citation_precision"))
+        text = f"**{run.overall.passed} of {run.overall.n} cases passed** in {run.seconds:.0f} s ({shown})."
+        frame = f'<iframe class="eval-frame" title="Evaluation report" srcdoc="{escape(page)}"></iframe>'
+        return text, [str(folder / "report.html"), str(folder / "results.json")], frame
+
+    start.click(evaluate, [which, upload, mode], [summary, downloads, report], api_visibility="private")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _sources(service: Service) -> list[str]:

@@ -191,3 +191,15 @@ def test_local_model_answer_streams_into_the_chat(page: Any, app_server: Running
     answer = page.locator("#chatbot .bot").last
     answer.locator("a.cite").first.wait_for(timeout=ANSWER_TIMEOUT)
     assert "Peskov" in answer.inner_text()
+
+
+def test_evaluation_tab_runs_the_seed_set_and_shows_the_report(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.get_by_role("tab", name="Evaluation").click()
+    page.locator("#eval-run").click()
+    page.locator("#eval-summary").get_by_text("cases passed").wait_for(timeout=180_000)
+    assert "hit@5" in page.locator("#eval-summary").inner_text()
+    report = page.frame_locator("#eval-report iframe")
+    report.locator("svg").first.wait_for()
+    assert report.locator("table").count() >= 2
+    page.screenshot(path=ARTIFACTS / "evaluation.png", full_page=False)
