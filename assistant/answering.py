@@ -33,6 +33,7 @@ class Turn:
     question: str
     answer: str
     evidence: tuple[Evidence, ...] = ()
+    generated: str | None = None  # the model's own words, given back to it verbatim (its prefix cache holds them)
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,10 @@ class Answer:
     relevance: float
     notice: str | None = None
     timings: dict[str, float | int | None] = field(default_factory=dict)
+    generated: str | None = None  # what the model wrote, before the citation check (None: no model)
 
     def turn(self) -> Turn:
-        return Turn(self.question, self.answer, tuple(self.evidence))
+        return Turn(self.question, self.answer, tuple(self.evidence), self.generated)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -128,7 +130,9 @@ class Assistant:
         timings["evidence_ms"] = round(_ms(t1) - float(timings["retrieve_ms"] or 0), 1)
         timings["new_evidence"] = len(new)
 
-        def done(text: str, refused: bool, sentences: list[cite.Sentence], used: str) -> Answer:
+        def done(
+            text: str, refused: bool, sentences: list[cite.Sentence], used: str, generated: str | None = None
+        ) -> Answer:
             # a refusal shows no evidence, so the next turn numbers from where this one started
             timings["total_ms"] = _ms(t0)
             if timings["first_token_ms"] is None:
@@ -146,6 +150,7 @@ class Assistant:
                 relevance=relevance,
                 notice=notice,
                 timings=timings,
+                generated=generated,
             )
 
         if not evidence or relevance < self.settings.min_relevance:
@@ -168,7 +173,7 @@ class Assistant:
                     yield done(self.prompts.refusal, True, [], backend)
                     return
                 checked = cite.check(raw, evidence + shown, self.selector.vectors)
-                yield done(cite.render(checked), False, checked, backend)
+                yield done(cite.render(checked), False, checked, backend, raw)
                 return
             except LLMUnavailable as exc:
                 notice = f"{exc}; showing the extractive answer instead"
@@ -226,7 +231,7 @@ class Assistant:
         messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]
         for turn in history:
             messages.append({"role": "user", "content": self._user(turn.evidence, turn.question)})
-            messages.append({"role": "assistant", "content": turn.answer})
+            messages.append({"role": "assistant", "content": turn.generated or turn.answer})
         messages.append({"role": "user", "content": self._user(evidence, question)})
         return messages
 

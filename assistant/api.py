@@ -41,6 +41,7 @@ class TurnIn(BaseModel):
     question: str
     answer: str
     evidence: list[EvidenceIn] = Field(default_factory=list)
+    generated: str | None = Field(None, description="The earlier answer's `generated` text (faster follow-ups).")
 
 
 class FiltersIn(BaseModel):
@@ -160,7 +161,7 @@ def _history(service: Service, turns: list[TurnIn]) -> list[Turn]:
                     texts[e.article_id] = ""
             if texts[e.article_id][e.start : e.end] == e.quote and e.quote:
                 kept.append(Evidence(**e.model_dump()))
-        out.append(Turn(t.question, t.answer, tuple(kept)))
+        out.append(Turn(t.question, t.answer, tuple(kept), t.generated))
     return out
 
 

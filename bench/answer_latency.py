@@ -4,8 +4,10 @@
 
 Builds an index of the bundled articles in a temp dir (unless --index is given), then asks the same
 questions with each backend. For `local`, every question is asked fresh (its own sources: "cold",
-the model already loaded) and then followed by a follow-up on the same sources ("follow-up"), which
-llama.cpp answers from its cached prefix. Prints medians and 95th percentiles and the machine load.
+the model already loaded) and then followed by a follow-up ("follow-up"), which llama.cpp answers
+from its cached prefix; follow-ups answered from the sentences already in the conversation (no new
+evidence: "on the same sources") are also reported apart from those that needed new sentences.
+Prints medians and 95th percentiles and the machine load.
 
 Targets (issue 3, 2 cores): retrieval p50 < 50 ms; extractive total p50 < 300 ms; local time to
 first token p50 < 8 s cold and < 2 s for a follow-up on the same sources.
@@ -75,7 +77,8 @@ def main() -> None:
             t = time.perf_counter()
             assistant.ask(QUESTIONS[0][0], llm=backend)  # loads the model; not counted
             print(f"\n{backend}: model load + first answer {time.perf_counter() - t:.1f} s (not counted below)")
-        stats: dict[str, list[float]] = {k: [] for k in ("retrieve", "tokens", "ttft", "total", "ttft_f", "total_f")}
+        keys = ("retrieve", "tokens", "ttft", "total", "ttft_f", "total_f", "ttft_same", "ttft_new")
+        stats: dict[str, list[float]] = {k: [] for k in keys}
         refused = 0
         for question, follow_up in QUESTIONS[1:] + QUESTIONS[:1]:
             a = assistant.ask(question, llm=backend)
@@ -89,6 +92,8 @@ def main() -> None:
                 f = assistant.ask(follow_up, history=[a.turn()], llm=backend)
                 stats["ttft_f"].append(float(f.timings["first_token_ms"] or 0))
                 stats["total_f"].append(float(f.timings["total_ms"] or 0))
+                same = f.timings.get("new_evidence") == 0  # answered from the sentences already read
+                stats["ttft_same" if same else "ttft_new"].append(float(f.timings["first_token_ms"] or 0))
         print(f"\n{backend} ({len(QUESTIONS)} questions, {refused} refused), milliseconds:")
         print(row("retrieval", stats["retrieve"]))
         print(row("prompt tokens (count)", stats["tokens"]))
@@ -96,6 +101,8 @@ def main() -> None:
         print(row("total", stats["total"]))
         print(row("follow-up first token", stats["ttft_f"]))
         print(row("follow-up total", stats["total_f"]))
+        print(row("  on the same sources", stats["ttft_same"]))
+        print(row("  with new sources", stats["ttft_new"]))
     print(f"\nload average after: {os.getloadavg()}")
 
 
