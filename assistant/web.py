@@ -11,12 +11,12 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import gradio as gr
+
 from assistant import render
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
-    import gradio as gr
-
     from assistant.answering import Turn
     from assistant.service import Service
 
@@ -32,7 +32,6 @@ EXAMPLES = ["Where did Putin and Kim meet?", "Who is the Russian defence ministe
 
 def theme() -> Any:
     """Gradio's default theme in the product's colours, with system fonts (nothing fetched from a font CDN)."""
-    import gradio as gr
 
     return gr.themes.Default(
         primary_hue=gr.themes.Color(
@@ -71,7 +70,6 @@ class Conversation:
 
 
 def build(service: Service, *, compact: bool = False) -> gr.Blocks:
-    import gradio as gr
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False, fill_height=compact) as page:
         if not compact:
@@ -100,7 +98,6 @@ def build(service: Service, *, compact: bool = False) -> gr.Blocks:
 
 def _chat(service: Service, *, compact: bool) -> None:
     """The chat column and the sources panel beside it (under it in the compact view)."""
-    import gradio as gr
 
     conversation = gr.State(Conversation())
     with gr.Column() if compact else gr.Row(equal_height=False):
@@ -213,7 +210,6 @@ def _panel(service: Service, current: dict[str, render.Span], earlier: dict[str,
 
 def _articles(service: Service) -> tuple[Any, list[Any]]:
     """The Articles tab: the indexed articles, upload and index, view, remove. Returns its refresh event."""
-    import gradio as gr
 
     gr.Markdown("Indexed articles. Upload `.txt`, `.md` or `.html` files to make them answerable.")
     table = gr.Dataframe(
@@ -293,7 +289,6 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
 
 def _evaluation(service: Service) -> None:
     """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report."""
-    import gradio as gr
 
     gr.Markdown(
         "Measure the answers on a test set (JSONL; see the README for its fields, MultiHop-RAG query files "
@@ -375,7 +370,6 @@ def _status(service: Service) -> str:
 
 
 def _poll(service: Service) -> tuple[str, Any]:
-    import gradio as gr
 
     s = service.status
     settled = s.stage == "failed" or (s.ready and s.model not in ("loading",))

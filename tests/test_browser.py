@@ -91,6 +91,14 @@ def test_chat_answer_with_citation_that_opens_the_highlighted_article(page: Any,
     page.screenshot(path=ARTIFACTS / "article.png")
 
 
+def test_example_question_is_answered_on_click(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.get_by_role("button", name="Who is the Russian defence minister?").click()
+    answer = page.locator("#chatbot .bot").last
+    answer.locator("a.cite").first.wait_for(timeout=ANSWER_TIMEOUT)
+    assert "Soigu" in answer.inner_text()
+
+
 def test_follow_up_and_refusal_in_one_conversation(page: Any, app_server: RunningApp) -> None:
     page.goto(f"{app_server.url}/", wait_until="load")
     first = ask(page, "Who is the Russian defence minister?")

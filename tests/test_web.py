@@ -121,3 +121,9 @@ def test_embedding_policy_from_settings() -> None:
     pattern = re.compile(origin_regex(["https://*.example.org", "http://localhost:*"]))
     assert pattern.fullmatch("https://news.example.org") and pattern.fullmatch("http://localhost:8000")
     assert not pattern.fullmatch("https://example.org.evil.com") and not pattern.fullmatch("http://localhost.evil:1")
+
+
+def test_app_log_has_no_warnings_or_tracebacks(app_server: RunningApp) -> None:
+    """Whatever the app did for the tests so far (this file runs after the browser tests) left a clean log."""
+    log = app_server.log.read_text()
+    assert "Traceback" not in log and "Warning" not in log, log[-3000:]
