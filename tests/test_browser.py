@@ -47,10 +47,10 @@ def page(browser: Any, app_server: RunningApp) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.", "data:")) else None)
     yield page
     context.close()
-    assert not outside, f"the page fetched from outside the app: {outside}"
+    assert not outside, f"the page fetched from outside this machine: {outside}"
 
 
 def ask(scope: Any, question: str) -> Any:
@@ -115,22 +115,32 @@ def test_follow_up_and_refusal_in_one_conversation(page: Any, app_server: Runnin
     page.wait_for_function("document.querySelectorAll('#chatbot .bot').length === 0")
 
 
-@pytest.fixture
-def host_page(tmp_path: Path, app_server: RunningApp) -> Iterator[str]:
+def _host(folder: Path, app_server: RunningApp, address: str) -> Iterator[str]:
     """A page on another port (another origin) that embeds the widget with one script tag."""
     from conftest import free_port
 
-    (tmp_path / "index.html").write_text(
+    (folder / "index.html").write_text(
         "<!doctype html><html><head><title>Host</title></head><body><h1>A news site</h1>"
         f'<script src="{app_server.url}/widget.js" data-title="Ask our archive" data-color="#1f4e79" async></script>'
         "</body></html>"
     )
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer((address, free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    yield f"http://{address}:{server.server_address[1]}/index.html"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def host_page(tmp_path: Path, app_server: RunningApp) -> Iterator[str]:
+    yield from _host(tmp_path, app_server, "127.0.0.1")
+
+
+@pytest.fixture
+def foreign_host_page(tmp_path: Path, app_server: RunningApp) -> Iterator[str]:
+    """The same page on 127.0.0.2: a loopback origin that the default ASSISTANT_EMBED_ORIGINS does not allow."""
+    yield from _host(tmp_path, app_server, "127.0.0.2")
 
 
 def test_widget_on_another_origin_answers_with_visible_citations(page: Any, host_page: str) -> None:
@@ -146,6 +156,14 @@ def test_widget_on_another_origin_answers_with_visible_citations(page: Any, host
     frame.locator(".cite-pop").wait_for()
     assert frame.locator(".cite-pop blockquote").inner_text()
     page.screenshot(path=ARTIFACTS / "widget.png")
+
+
+def test_widget_is_refused_on_an_origin_that_is_not_allowed(page: Any, foreign_host_page: str) -> None:
+    page.goto(foreign_host_page, wait_until="load")
+    page.locator(".naw-button").click()
+    page.wait_for_timeout(3000)
+    frame = page.frame_locator(".naw-frame")
+    assert frame.locator("#question textarea").count() == 0  # the browser blocked the frame (frame-ancestors)
 
 
 def test_uploading_an_article_makes_it_answerable(page: Any, app_server: RunningApp, tmp_path: Path) -> None:
