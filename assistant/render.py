@@ -37,8 +37,12 @@ class Span:
     text: str
 
 
+def meta_text(title: str, source: str | None, published_at: str | None) -> str:
+    return " · ".join(x for x in (title, source or "", (published_at or "")[:10]) if x)
+
+
 def meta(title: str, source: str | None, published_at: str | None) -> str:
-    return " · ".join(escape(x) for x in (title, source or "", (published_at or "")[:10]) if x)
+    return escape(meta_text(title, source, published_at))
 
 
 def answer_html(answer: Answer, spans: dict[str, Span]) -> str:
@@ -72,7 +76,7 @@ def _sentence(s: Sentence, spans: dict[str, Span]) -> str:
 
 
 def _marker(n: int, span: Span | None) -> str:
-    tip = f"“{' '.join(span.text.split())}” — {meta(span.title, span.source, span.published_at)}" if span else ""
+    tip = f"“{' '.join(span.text.split())}” — {meta_text(span.title, span.source, span.published_at)}" if span else ""
     return f'<a class="cite" href="#src-{n}" data-key="{n}" title="{escape(tip)}">[{n}]</a>'
 
 

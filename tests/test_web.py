@@ -123,6 +123,23 @@ def test_embedding_policy_from_settings() -> None:
     assert not pattern.fullmatch("https://example.org.evil.com") and not pattern.fullmatch("http://localhost.evil:1")
 
 
+def test_api_upload_then_remove_an_article(app_server: RunningApp) -> None:
+    url = f"{app_server.url}/api/articles"
+    story = (
+        b"Lighthouse restored\n\n"
+        b"The Cape Morrow lighthouse reopened on Monday after a restoration that cost 2.1 million euros.\n"
+    )
+    r = httpx.post(url, files={"files": ("lighthouse.txt", story, "text/plain")}, timeout=120)
+    assert r.status_code == 200 and r.json()["added"] == 1, r.text
+    answer = httpx.post(f"{app_server.url}/api/ask", json={"question": "How much did the lighthouse restoration cost?"})
+    assert "2.1 million euros" in answer.json()["answer"]
+    [added] = [a for a in httpx.get(url).json() if a["title"] == "Lighthouse restored"]
+    assert httpx.delete(f"{url}/{added['id']}").json()["title"] == "Lighthouse restored"
+    assert all(a["title"] != "Lighthouse restored" for a in httpx.get(url).json())
+    bad = httpx.post(url, files={"files": ("notes.pdf", b"%PDF", "application/pdf")})
+    assert bad.status_code == 400 and "notes.pdf" in bad.json()["error"]
+
+
 def test_app_log_has_no_warnings_or_tracebacks(app_server: RunningApp) -> None:
     """Whatever the app did for the tests so far (this file runs after the browser tests) left a clean log."""
     log = app_server.log.read_text()
