@@ -84,12 +84,12 @@ def router(service: Service) -> APIRouter:
 
     @api.get("/articles", summary="The indexed articles")
     def articles() -> list[dict[str, Any]]:
-        return [_article(a) for a in service.articles()]
+        return [a.to_json() for a in service.articles()]
 
     @api.get("/articles/{article_id}", summary="An article's metadata and the clean text that offsets point into")
     def article(article_id: str) -> dict[str, Any]:
         info, text = service.article(article_id)
-        return {**_article(info), "text": text}
+        return {**info.to_json(), "text": text}
 
     @api.post("/articles", summary="Upload .txt, .md or .html files and index them")
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's idiom)
@@ -107,7 +107,7 @@ def router(service: Service) -> APIRouter:
 
     @api.delete("/articles/{article_id}", summary="Remove an article from the index")
     def remove(article_id: str) -> dict[str, Any]:
-        return _article(service.remove(article_id))
+        return service.remove(article_id).to_json()
 
     @api.get("/health", summary="Whether the index and the models are loaded")
     def health() -> dict[str, Any]:
@@ -163,9 +163,3 @@ def _history(service: Service, turns: list[TurnIn]) -> list[Turn]:
                 kept.append(Evidence(**e.model_dump()))
         out.append(Turn(t.question, t.answer, tuple(kept), t.generated))
     return out
-
-
-def _article(a: Any) -> dict[str, Any]:
-    data = dict(vars(a))
-    data["path"] = data.pop("key")
-    return data

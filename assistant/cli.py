@@ -165,7 +165,7 @@ def articles(as_json: JsonOpt = False) -> None:
 
     infos = Store(load_settings()).list_articles()
     if as_json:
-        _print_json([_article_json(a) for a in infos])
+        _print_json([a.to_json() for a in infos])
         return
     for a in infos:
         date = (a.published_at or "")[:10] or "undated"
@@ -182,7 +182,7 @@ def show(
 
     info, text = Store(load_settings()).article(article_id)
     if as_json:
-        _print_json({**_article_json(info), "text": text})
+        _print_json({**info.to_json(), "text": text})
         return
     typer.echo(f"{info.title}\n{info.source or ''} {info.published_at or ''} {info.author or ''}".rstrip())
     typer.echo(f"{info.key}\n\n{text}")
@@ -386,12 +386,6 @@ def _writable(option: str, path: Path) -> None:
         path.touch()
     except OSError as exc:
         raise ConfigError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
-
-
-def _article_json(a: Any) -> dict[str, Any]:
-    data = dataclasses.asdict(a)
-    data["path"] = data.pop("key")
-    return data
 
 
 def main() -> None:

@@ -6,9 +6,10 @@ article file -> `Draft` (raw text + metadata hints) -> `Article` (clean text + m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Format = Literal["text", "markdown", "html", "record"]
 
@@ -74,6 +75,12 @@ class ArticleInfo:
     url: str | None
     n_chunks: int
     n_chars: int
+
+    def to_json(self) -> dict[str, Any]:
+        """As the CLI and the API show it: the record key is the file it came from, `path`."""
+        data = dataclasses.asdict(self)
+        data["path"] = data.pop("key")
+        return data
 
 
 @dataclass(frozen=True)
