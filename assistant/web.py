@@ -163,11 +163,11 @@ def _respond(service: Service) -> Any:
         source: str,
         since: str,
         until: str,
-    ) -> Iterator[tuple[str, list[dict[str, Any]], Conversation, str]]:
+    ) -> Iterator[tuple[str, list[dict[str, Any]], Conversation, Any]]:
         from assistant.answering import Answer
 
         question = " ".join((question or "").split())
-        panel = _panel(service, {}, conversation.spans)
+        panel = gr.skip()  # the sources panel keeps the last answer's sources until this one is done
         if not question:
             yield "", messages, conversation, panel
             return
