@@ -2,13 +2,15 @@
 
 Unchanged input is recognised by its fingerprint and costs no embedding. New and changed articles
 are embedded in slabs across articles (full batches keep the model busy) and each slab is committed
-as a whole: chunks first, then the article records, then the chunks of replaced versions go.
+as a whole: chunks first, then the article records, then the chunks of replaced versions go. A writer
+thread stores one slab while the model embeds the next.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from assistant.types import Article, Chunk
 
 SLAB = 512  # chunks embedded and committed together
 
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+Progress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed)
 
 
 @dataclass
@@ -141,6 +143,9 @@ class Indexer:
         return _Pending(article, item.fingerprint, dedup.encode(sig), record.article_id if record else None)
 
     def _embed_and_commit(self, pending: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
+        """Embed slab after slab while a writer thread stores the previous one: the model never waits
+        for Chroma. One write is in flight at a time and slabs are written in order, so every commit
+        still lands whole, after its chunks."""
         if not pending:
             return
         chunker = self.chunker()
@@ -149,23 +154,40 @@ class Indexer:
         total = sum(len(e.chunks) for e in pending)
         if progress:
             progress(0, total)
-        slab: list[_Pending] = []
+        slabs: list[list[_Pending]] = [[]]
         for entry in pending:
-            slab.append(entry)
-            if sum(len(e.chunks) for e in slab) >= SLAB:
-                self._commit_slab(slab, report, progress, total)
-                slab = []
-        self._commit_slab(slab, report, progress, total)
+            if sum(len(e.chunks) for e in slabs[-1]) >= SLAB:
+                slabs.append([])
+            slabs[-1].append(entry)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
+            writing: Future[None] | None = None
+            for slab in slabs:
+                vectors = self._embed(slab, report)
+                if writing:
+                    self._written(writing, report, progress, total)
+                writing = writer.submit(self._write_slab, slab, vectors, report)
+            if writing:
+                self._written(writing, report, progress, total)
 
-    def _commit_slab(self, slab: list[_Pending], report: IndexReport, progress: Progress | None, total: int) -> None:
-        if not slab:
-            return
+    @staticmethod
+    def _written(writing: Future[None], report: IndexReport, progress: Progress | None, total: int) -> None:
+        writing.result()  # a failed write stops the run here
+        if progress:
+            progress(report.chunks_embedded, total)
+
+    def _embed(self, slab: list[_Pending], report: IndexReport) -> np.ndarray:
+        articles = {e.article.id: e.article for e in slab}
+        texts = [embed_input(articles[c.article_id], c) for e in slab for c in e.chunks]
+        started = time.perf_counter()
+        vectors = self.embedder.encode(texts)
+        report.encode_seconds += time.perf_counter() - started
+        report.embedded_texts += texts
+        return vectors
+
+    def _write_slab(self, slab: list[_Pending], vectors: np.ndarray, report: IndexReport) -> None:
+        """Chunks first, then the article records (the commit), then the chunks of replaced versions."""
         chunks = [c for e in slab for c in e.chunks]
         articles = {e.article.id: e.article for e in slab}
-        texts = [embed_input(articles[c.article_id], c) for c in chunks]
-        encode_started = time.perf_counter()
-        vectors = self.embedder.encode(texts)
-        report.encode_seconds += time.perf_counter() - encode_started
         self.store.add_chunks(chunks, vectors, articles)
         entries = []
         at = 0
@@ -183,9 +205,6 @@ class Indexer:
             else:
                 report.added += 1
         report.chunks_embedded += len(chunks)
-        report.embedded_texts += texts
-        if progress:
-            progress(report.chunks_embedded, total)
 
     def chunker(self) -> Chunker:
         # chunks leave room for the title that is embedded with each of them
