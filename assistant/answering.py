@@ -7,6 +7,7 @@ question (+ history) -> standalone question -> passages (hybrid retrieval, filte
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from assistant.prompts import Prompts
 from assistant.retrieval import Filters, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.terms import numbers, terms
 from assistant.types import Passage
 
 BACKENDS = ("local", "openai", "extractive")
@@ -55,6 +57,7 @@ class Answer:
     evidence: list[Evidence]  # shown to the model in this turn (new numbers only)
     llm: str
     relevance: float
+    p_answerable: float | None = None  # the model's probability that the sources state the answer
     notice: str | None = None
     timings: dict[str, float | int | None] = field(default_factory=dict)
     generated: str | None = None  # what the model wrote, before the citation check (None: no model)
@@ -130,6 +133,8 @@ class Assistant:
         timings["evidence_ms"] = round(_ms(t1) - float(timings["retrieve_ms"] or 0), 1)
         timings["new_evidence"] = len(new)
 
+        p_answerable: float | None = None
+
         def done(
             text: str, refused: bool, sentences: list[cite.Sentence], used: str, generated: str | None = None
         ) -> Answer:
@@ -148,6 +153,7 @@ class Assistant:
                 evidence=[] if refused else new,
                 llm=used,
                 relevance=relevance,
+                p_answerable=p_answerable,
                 notice=notice,
                 timings=timings,
                 generated=generated,
@@ -161,6 +167,14 @@ class Assistant:
         if model is not None:
             messages = self._messages(history, new, question)  # the model reads the history itself
             try:
+                if self.settings.verify_answerable:
+                    t2 = time.perf_counter()
+                    p_answerable = model.judge(self._messages(history, new, question, "verify.j2"))
+                    timings["verify_ms"] = _ms(t2)
+                    if p_answerable is not None and p_answerable < self.settings.verify_answerable:
+                        yield self.prompts.refusal
+                        yield done(self.prompts.refusal, True, [], backend)
+                        return
                 timings["prompt_tokens"] = model.count_tokens(messages)
                 pieces: list[str] = []
                 for piece in model.stream(messages, self.settings.max_answer_tokens):
@@ -169,10 +183,14 @@ class Assistant:
                     pieces.append(piece)
                     yield piece
                 raw = "".join(pieces).strip()
-                if _is_refusal(raw, self.prompts.refusal):
+                if _is_refusal(raw, self.prompts.refusal) or _says_nothing(raw, [question, standalone]):
                     yield done(self.prompts.refusal, True, [], backend)
                     return
-                checked = cite.check(raw, evidence + shown, self.selector.vectors)
+                checked = cite.check(raw, evidence + shown, self.selector.vectors, standalone)
+                if not any(s.supported for s in checked):
+                    notice = "the model's answer could not be checked against the sources, so it is not shown"
+                    yield done(self.prompts.refusal, True, [], backend, raw)
+                    return
                 yield done(cite.render(checked), False, checked, backend, raw)
                 return
             except LLMUnavailable as exc:
@@ -227,15 +245,18 @@ class Assistant:
         ranked = sorted(zip(scores.tolist(), shown, strict=True), key=lambda x: -x[0])
         return [e for score, e in ranked if score >= 0.6 * best][: self.settings.evidence_sentences], best
 
-    def _messages(self, history: list[Turn], evidence: list[Evidence], question: str) -> list[Message]:
+    def _messages(
+        self, history: list[Turn], evidence: list[Evidence], question: str, template: str = "answer.j2"
+    ) -> list[Message]:
+        """The conversation for the model; `template` words the last request (answer it, or verify.j2)."""
         messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]
         for turn in history:
             messages.append({"role": "user", "content": self._user(turn.evidence, turn.question)})
             messages.append({"role": "assistant", "content": turn.generated or turn.answer})
-        messages.append({"role": "user", "content": self._user(evidence, question)})
+        messages.append({"role": "user", "content": self._user(evidence, question, template)})
         return messages
 
-    def _user(self, evidence: Sequence[Evidence], question: str) -> str:
+    def _user(self, evidence: Sequence[Evidence], question: str, template: str = "answer.j2") -> str:
         items = [
             {
                 "n": e.n,
@@ -246,7 +267,7 @@ class Assistant:
             }
             for e in evidence
         ]
-        return self.prompts.render("answer.j2", evidence=items, question=question)
+        return self.prompts.render(template, evidence=items, question=question)
 
     def _extract(self, evidence: list[Evidence]) -> list[cite.Sentence]:
         """One to three evidence sentences, best first, quoted verbatim with their numbers."""
@@ -292,6 +313,19 @@ def _is_refusal(text: str, refusal: str) -> bool:
     """The model said, in some words, that the sources do not answer (it rarely uses the exact ones)."""
     norm = " ".join(text.lower().replace("’", "'").split())
     return norm.startswith(refusal.lower().rstrip(".")) or (len(norm) < 120 and any(p in norm for p in _DECLINES))
+
+
+_ASKS_QUANTITY = re.compile(r"\bhow (?:many|much|old|long)\b", re.IGNORECASE)
+
+
+def _says_nothing(text: str, questions: Sequence[str]) -> bool:
+    """An answer that tells nothing: every content word comes from the question ("The name of X is [1]."),
+    or a question for a quantity (how many, much, old, long) gets no number beyond the question's own."""
+    text = cite.MARKER.sub(" ", text)
+    if not set(terms(text)) - {t for q in questions for t in terms(q)}:
+        return True
+    asked = set().union(*(numbers(q) for q in questions))
+    return any(_ASKS_QUANTITY.search(q) for q in questions) and not numbers(text) - asked
 
 
 def _ms(since: float) -> float:

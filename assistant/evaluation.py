@@ -73,6 +73,7 @@ class CaseResult:
     answer: str = ""
     refused: bool = False
     relevance: float | None = None
+    p_answerable: float | None = None  # the model's yes to "do the sources state the answer?"
     llm: str | None = None
     notice: str | None = None
     sentences: list[Sentence] = field(default_factory=list)
@@ -161,6 +162,7 @@ CONFIG = {
     "retrieve_k",
     "evidence_sentences",
     "min_relevance",
+    "verify_answerable",
     "condense",
     "eval_metric_tolerance",
     "eval_latency_tolerance",
@@ -248,6 +250,7 @@ def _score(
     if answer is not None:
         r.standalone_question, r.answer, r.refused = answer.standalone_question, answer.answer, answer.refused
         r.relevance, r.llm, r.notice, r.timings = answer.relevance, answer.llm, answer.notice, dict(answer.timings)
+        r.p_answerable = answer.p_answerable
         r.sentences = list(answer.sentences)
         on_gold = {c.n: m.overlaps_quote(c.quote, case.quotes) for c in answer.citations}
         r.citations = [
@@ -288,6 +291,8 @@ def _failures(r: CaseResult, llm: str) -> list[str]:
         where = f"first at rank {r.rank}" if r.rank else f"none in the top {m.TOP_K}"
         out.append(f"retrieval: no gold passage in the top {HIT_AT} ({where})")
     relevance = f"relevance {r.relevance:.2f}" if r.relevance is not None else "no relevance"
+    if r.p_answerable is not None:
+        relevance += f", the model's P(answerable) {r.p_answerable:.2f}"
     if r.answerable and r.refused:
         out.append(f"refused an answerable question ({relevance})")
     if not r.answerable and not r.refused:

@@ -6,6 +6,7 @@ at all (not installed, unreachable): the assistant then falls back to the extrac
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,10 @@ class LLM(Protocol):
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]: ...
 
     def count_tokens(self, messages: list[Message]) -> int | None: ...
+
+    def judge(self, messages: list[Message]) -> float | None:
+        """The model's probability of replying "yes" to the last message (None: it cannot tell)."""
+        ...
 
 
 class LocalLLM:
@@ -77,6 +82,39 @@ class LocalLLM:
         prompt, _ = self._format(messages)
         return len(self.model.tokenize(prompt.encode(), add_bos=False, special=True))
 
+    def judge(self, messages: list[Message]) -> float:
+        """P(yes) from the logits of the first reply token, in one forward pass of the prompt's new tail.
+
+        The prompt shares its start with the answer prompt that follows (system, earlier turns, the
+        sources and question), so llama.cpp reads the sources once for both."""
+        import llama_cpp
+        import numpy as np
+
+        prompt, _ = self._format(messages)
+        model = self.model
+        with _LOCK:
+            tokens = model.tokenize(prompt.encode(), add_bos=False, special=True)
+            cached = model.input_ids[: model.n_tokens].tolist()
+            same = next(
+                (i for i, (a, b) in enumerate(zip(cached, tokens, strict=False)) if a != b),
+                min(len(cached), len(tokens)),
+            )
+            model.n_tokens = min(same, len(tokens) - 1)  # keep the shared prefix; eval drops the rest from the cache
+            model.eval(tokens[model.n_tokens :])
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(model.n_vocab(),))
+            yes = max(float(logits[t]) for t in self._answer_tokens[0])
+            no = max(float(logits[t]) for t in self._answer_tokens[1])
+        return 1.0 / (1.0 + math.exp(no - yes))
+
+    @cached_property
+    def _answer_tokens(self) -> tuple[list[int], list[int]]:
+        """First tokens of "yes" and "no", in the spellings a reply starts with."""
+
+        def first(words: tuple[str, ...]) -> list[int]:
+            return [self.model.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words]
+
+        return first(("yes", "Yes")), first(("no", "No"))
+
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         prompt, stop = self._format(messages)
         model = self.model
@@ -121,6 +159,11 @@ class OpenAILLM:
 
     def count_tokens(self, messages: list[Message]) -> int | None:
         return None  # the server's tokenizer is not known here
+
+    def judge(self, messages: list[Message]) -> float | None:
+        """1.0 for a reply starting "yes", 0.0 for "no" (servers need not give log-probabilities)."""
+        reply = "".join(self.stream(messages, 2)).strip().lower()
+        return 1.0 if reply.startswith("yes") else 0.0 if reply.startswith("no") else None
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         from llama_index.core.llms import ChatMessage

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         le=1,
         description="Refuse when the best evidence sentence scores below this (see README: calibration).",
     )
+    verify_answerable: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Before answering, a model backend is asked whether the sources state the answer "
+        "(prompts/verify.j2); it refuses when the model's probability of yes is below this (0: no check).",
+    )
     follow_up_reuse: float = Field(
         0.9,
         ge=0,

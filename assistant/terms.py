@@ -76,3 +76,35 @@ def overlap(needles: Iterable[str], haystack: Iterable[str]) -> float:
     if not wanted:
         return 0.0
     return len(wanted & set(haystack)) / len(wanted)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "one" and "first" are left out: as often a pronoun or a manner of speaking as a count
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, words in enumerate(
+        [
+            (),
+            (),
+            ("two", "second", "twice"),
+            ("three", "third", "thrice"),
+            ("four", "fourth"),
+            ("five", "fifth"),
+            ("six", "sixth"),
+            ("seven", "seventh"),
+            ("eight", "eighth"),
+            ("nine", "ninth"),
+            ("ten", "tenth"),
+            ("eleven", "eleventh"),
+            ("twelve", "twelfth"),
+        ]
+    )
+    for word in words
+} | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000"}
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, in digits ("two" and "2" alike; "100,000" as "100000")."""
+    found = {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
+    found |= {_NUMBER_WORDS[w] for w in WORD.findall(text.lower()) if w in _NUMBER_WORDS}
+    return {n.lstrip("0") or "0" for n in found}

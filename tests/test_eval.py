@@ -80,10 +80,11 @@ def test_the_seed_set_covers_every_kind_of_question() -> None:
     assert all(not c.answerable for c in cases if c.kind == "unanswerable")
 
 
-def test_every_seed_quote_is_verbatim_in_an_article(bundled: Settings) -> None:
+@pytest.mark.parametrize("testset", [BUNDLED, BUNDLED.with_name("dev.jsonl")], ids=["seed", "dev"])
+def test_every_quote_is_verbatim_in_an_article(bundled: Settings, testset: Path) -> None:
     store = Store(bundled)
     texts = {Path(a.key).name: store.article(a.id)[1] for a in store.list_articles()}
-    for case in load(BUNDLED):
+    for case in load(testset):
         for quote in case.quotes:
             holders = [name for name, text in texts.items() if quote in text]
             assert holders, f"{case.id}: quote not in any article's clean text: {quote}"

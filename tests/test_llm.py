@@ -49,6 +49,21 @@ def test_local_model_answers_with_citations_and_refuses(
     assert assistant.ask("Who won the 2022 football World Cup?", llm="local").refused
 
 
+def test_a_plausible_question_the_articles_do_not_answer_is_refused_by_the_model_check(
+    bundled: Settings, embedder: Embedder, model_path: Path
+) -> None:
+    """The sources are about the right things (the cosmodrome, its region), so relevance alone lets this
+    through; the model, asked first whether the sources state the answer, says no."""
+    assistant = Assistant(bundled, embedder=embedder)
+    answer = assistant.ask("How much did it cost to build the Vostochny cosmodrome?", llm="local")
+    assert answer.relevance >= bundled.min_relevance  # not refused for want of relevant passages
+    assert answer.refused and answer.answer == assistant.prompts.refusal and answer.passages
+    assert answer.p_answerable is not None and answer.p_answerable < bundled.verify_answerable
+    kept = assistant.ask("Where did Putin and Kim meet?", llm="local")
+    assert not kept.refused and "Vostochny" in kept.answer
+    assert kept.p_answerable is not None and kept.p_answerable >= bundled.verify_answerable
+
+
 def test_instruction_inside_an_article_is_ignored(tmp_path: Path, embedder: Embedder, model_path: Path) -> None:
     corpus = tmp_path / "articles"
     corpus.mkdir()
