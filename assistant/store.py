@@ -119,8 +119,10 @@ class Store:
             if (ts := to_timestamp(article.published_at)) is not None:
                 meta["published_ts"] = ts
             metas.append(meta)
+        # add, not upsert (a third faster): a chunk id names its article's content and its place in it, and
+        # the chunks of articles a stopped run left uncommitted are deleted before a run embeds anything
         for lo, hi in self._batches(len(chunks)):
-            self.chunks.upsert(
+            self.chunks.add(
                 ids=[c.id for c in chunks[lo:hi]],
                 embeddings=vectors[lo:hi],
                 documents=[c.text for c in chunks[lo:hi]],
