@@ -63,7 +63,8 @@ class Answer:
     generated: str | None = None  # what the model wrote, before the citation check (None: no model)
 
     def turn(self) -> Turn:
-        return Turn(self.question, self.answer, tuple(self.evidence), self.generated)
+        # a refused answer is given back as the refusal, not as the words the model was refused for
+        return Turn(self.question, self.answer, tuple(self.evidence), None if self.refused else self.generated)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -184,7 +185,7 @@ class Assistant:
                     yield piece
                 raw = "".join(pieces).strip()
                 if _is_refusal(raw, self.prompts.refusal) or _says_nothing(raw, [question, standalone]):
-                    yield done(self.prompts.refusal, True, [], backend)
+                    yield done(self.prompts.refusal, True, [], backend, raw)
                     return
                 checked = cite.check(raw, evidence + shown, self.selector.vectors, standalone)
                 if not any(s.supported for s in checked):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,10 @@ def test_numbers_are_read_in_digits_and_words() -> None:
     assert numbers("100,000 labourers, a 20-hour journey, the seventh trip, twice") == {"100000", "20", "7", "2"}
     assert numbers("September 12 and 13, 2023 (2023-09-17)") == {"12", "13", "2023", "9", "17"}
     assert numbers("one of them, for the first time") == set()
+
+
+def test_a_refused_answer_goes_back_to_the_model_as_the_refusal(assistant: Assistant) -> None:
+    answer = assistant.ask("Who won the 2022 football World Cup?", llm="extractive")
+    refused = dataclasses.replace(answer, generated="Argentina won it [1].")
+    assert refused.refused and refused.turn().generated is None
+    assert refused.turn().answer == assistant.prompts.refusal
