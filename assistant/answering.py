@@ -170,7 +170,8 @@ class Assistant:
             try:
                 if self.settings.verify_answerable:
                     t2 = time.perf_counter()
-                    p_answerable = model.judge(self._messages(history, new, question, "verify.j2"))
+                    verify = {"role": "user", "content": self._user(new, question, "verify.j2")}
+                    p_answerable = model.judge([*messages[:-1], verify])
                     timings["verify_ms"] = _ms(t2)
                     if p_answerable is not None and p_answerable < self.settings.verify_answerable:
                         yield self.prompts.refusal
@@ -246,18 +247,16 @@ class Assistant:
         ranked = sorted(zip(scores.tolist(), shown, strict=True), key=lambda x: -x[0])
         return [e for score, e in ranked if score >= 0.6 * best][: self.settings.evidence_sentences], best
 
-    def _messages(
-        self, history: list[Turn], evidence: list[Evidence], question: str, template: str = "answer.j2"
-    ) -> list[Message]:
-        """The conversation for the model; `template` words the last request (answer it, or verify.j2)."""
+    def _messages(self, history: list[Turn], evidence: list[Evidence], question: str) -> list[Message]:
         messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]
         for turn in history:
             messages.append({"role": "user", "content": self._user(turn.evidence, turn.question)})
             messages.append({"role": "assistant", "content": turn.generated or turn.answer})
-        messages.append({"role": "user", "content": self._user(evidence, question, template)})
+        messages.append({"role": "user", "content": self._user(evidence, question)})
         return messages
 
     def _user(self, evidence: Sequence[Evidence], question: str, template: str = "answer.j2") -> str:
+        """The last request: answer the question from the evidence (or, with verify.j2, say whether it can)."""
         items = [
             {
                 "n": e.n,

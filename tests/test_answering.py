@@ -176,12 +176,11 @@ def test_an_answer_that_tells_nothing_is_a_refusal(text: str, question: str, not
 def test_the_verify_prompt_starts_as_the_answer_prompt(assistant: Assistant) -> None:
     """The model reads the sources once: the yes/no check and the answer differ only in the last words."""
     ev = [Evidence(1, "a", "T", None, "2023-09-15", 0, 5, "Putin and Kim met at Vostochny.", 1.0)]
-    answer = assistant._messages([], ev, "Where did they meet?")
-    verify = assistant._messages([], ev, "Where did they meet?", "verify.j2")
-    assert answer[:-1] == verify[:-1]
-    shared = answer[-1]["content"].index("Question: Where did they meet?") + len("Question: Where did they meet?")
-    assert answer[-1]["content"][:shared] == verify[-1]["content"][:shared]
-    assert verify[-1]["content"].endswith("Reply yes or no.")
+    answer = assistant._user(ev, "Where did they meet?")
+    verify = assistant._user(ev, "Where did they meet?", "verify.j2")
+    shared = answer.index("Question: Where did they meet?") + len("Question: Where did they meet?")
+    assert answer[:shared] == verify[:shared] and answer[shared:] != verify[shared:]
+    assert verify.endswith("Reply yes or no.")
 
 
 def test_injected_instruction_is_only_data_in_the_prompt(assistant: Assistant) -> None:
