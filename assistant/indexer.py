@@ -26,8 +26,6 @@ from assistant.settings import Settings
 from assistant.store import Record, Store
 from assistant.types import Article, Chunk
 
-SLAB = 512  # chunks embedded and committed together
-
 Progress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed)
 
 
@@ -156,7 +154,7 @@ class Indexer:
             progress(0, total)
         slabs: list[list[_Pending]] = [[]]
         for entry in pending:
-            if sum(len(e.chunks) for e in slabs[-1]) >= SLAB:
+            if sum(len(e.chunks) for e in slabs[-1]) >= self.settings.index_slab:
                 slabs.append([])
             slabs[-1].append(entry)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:

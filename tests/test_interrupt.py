@@ -20,14 +20,15 @@ from typer.testing import CliRunner
 from assistant.cleaning import clean
 from assistant.cli import app
 from assistant.embedding import Embedder
-from assistant.indexer import SLAB, Indexer
+from assistant.indexer import Indexer
 from assistant.loaders import Loaded, load
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 
-ARTICLES = 240  # about 1,200 chunks: three slabs, so a run stopped after the first commit has work left
+ARTICLES = 120  # about 600 chunks: three slabs of SLAB, so a run stopped after the first commit has work left
 # (the second slab is already being written then, and an interrupted run finishes that write)
+SLAB = 256
 
 Spans = dict[str, list[tuple[int, int, str]]]  # article id -> its chunks' (start, end, text)
 
@@ -60,7 +61,12 @@ def _stored(store: Store) -> tuple[dict[str, int], Spans]:
 
 def _stop_mid_run(corpus: Path, settings: Settings, signum: int) -> tuple[int, str]:
     """Run `python -m assistant index` until it reports a committed slab, then send `signum`."""
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir), "ASSISTANT_PROGRESS_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        "ASSISTANT_PROGRESS_SECONDS": "0",
+        "ASSISTANT_INDEX_SLAB": str(SLAB),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "index", str(corpus)],
         cwd=ROOT,
