@@ -16,6 +16,7 @@ from typing import Any
 from assistant import citations as cite
 from assistant import condense
 from assistant.embedding import Embedder
+from assistant.errors import QuestionError
 from assistant.evidence import Evidence, EvidenceSelector
 from assistant.llms import LLM, LLMUnavailable, Message, make_llm
 from assistant.prompts import Prompts
@@ -103,14 +104,21 @@ class Assistant:
         llm: str | None = None,
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
-        """Text pieces as they are generated, then the checked `Answer` (whose text may differ)."""
-        t0 = time.perf_counter()
+        """Text pieces as they are generated, then the checked `Answer` (whose text may differ).
+
+        Bad input raises `QuestionError` here, at the call, before any work (not at the first piece)."""
         question = " ".join(question.split())
         if not question:
-            raise ValueError("the question is empty")
+            raise QuestionError("the question is empty")
         backend = llm or self.settings.llm
         if backend not in BACKENDS:
-            raise ValueError(f"unknown answer backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+            raise QuestionError(f"unknown answer mode {backend!r}: choose one of {', '.join(BACKENDS)}")
+        return self._answer(question, history, backend, filters)
+
+    def _answer(
+        self, question: str, history: Sequence[Turn], backend: str, filters: Filters | None
+    ) -> Iterator[str | Answer]:
+        t0 = time.perf_counter()
         history = list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
         timings: dict[str, float | int | None] = {"prompt_tokens": None, "first_token_ms": None}
         notice: str | None = None

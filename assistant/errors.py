@@ -16,6 +16,10 @@ class ConfigError(AssistantError):
     exit_code = 2
 
 
+class QuestionError(AssistantError):
+    """A request the assistant cannot take: an empty question, an unknown answer mode."""
+
+
 class ArticleError(AssistantError):
     """One input file or record cannot be indexed (the rest of a folder still is)."""
 

@@ -115,24 +115,12 @@ class Service:
     def stream(
         self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None
     ) -> Iterator[str | Answer]:
-        self._check(question, llm)
         return self.assistant().stream(question, history, llm, filters)
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None
     ) -> Answer:
-        self._check(question, llm)
         return self.assistant().ask(question, history, llm, filters)
-
-    @staticmethod
-    def _check(question: str, llm: str | None) -> None:
-        """Bad input as a ConfigError (a clear message, status 400), before any work starts."""
-        from assistant.answering import BACKENDS
-
-        if llm is not None and llm not in BACKENDS:
-            raise ConfigError(f"unknown answer mode {llm!r}: choose one of {', '.join(BACKENDS)}")
-        if not " ".join(question.split()):
-            raise ConfigError("the question is empty")
 
     def evaluate(
         self, cases: Sequence[Case], llm: str | None, name: str, progress: Callable[[int, int], None] | None = None

@@ -234,3 +234,12 @@ def test_a_refused_answer_goes_back_to_the_model_as_the_refusal(assistant: Assis
     refused = dataclasses.replace(answer, generated="Argentina won it [1].")
     assert refused.refused and refused.turn().generated is None
     assert refused.turn().answer == assistant.prompts.refusal
+
+
+def test_bad_input_is_refused_at_the_call_before_any_work(assistant: Assistant) -> None:
+    from assistant.errors import QuestionError
+
+    with pytest.raises(QuestionError, match="empty"):
+        assistant.stream("   ")  # not iterated: the error comes at the call
+    with pytest.raises(QuestionError, match="gpt-9"):
+        assistant.stream("Who met?", llm="gpt-9")
