@@ -107,6 +107,21 @@ class Store:
         got = self.articles.get(where=where, include=["metadatas"])
         return {str(m["article_id"]): dict(m) for m in got["metadatas"] or []}
 
+    def _committed_texts(self, article_ids: Iterable[str] | None) -> dict[str, tuple[dict[str, Any], str]]:
+        """Metadata and clean text of the committed articles among `article_ids` (None: all of them)."""
+        if article_ids is None:
+            got = self.articles.get(include=["metadatas", "documents"])
+        else:
+            ids = sorted(set(article_ids))
+            if not ids:
+                return {}
+            where: Any = {"article_id": {"$in": ids}}
+            got = self.articles.get(where=where, include=["metadatas", "documents"])
+        return {
+            str(m["article_id"]): (dict(m), text)
+            for m, text in zip(got["metadatas"] or [], got["documents"] or [], strict=True)
+        }
+
     # --- writing ---------------------------------------------------------------------------------
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, articles: dict[str, Article]) -> None:
@@ -120,12 +135,13 @@ class Store:
                 meta["published_ts"] = ts
             metas.append(meta)
         # add, not upsert (a third faster): a chunk id names its article's content and its place in it, and
-        # the chunks of articles a stopped run left uncommitted are deleted before a run embeds anything
+        # the chunks of articles a stopped run left uncommitted are deleted before a run embeds anything.
+        # No documents: a chunk's text is its article's clean_text[start:end], read from the article record
+        # (storing it twice cost Chroma's full-text index about half of all write time).
         for lo, hi in self._batches(len(chunks)):
             self.chunks.add(
                 ids=[c.id for c in chunks[lo:hi]],
                 embeddings=vectors[lo:hi],
-                documents=[c.text for c in chunks[lo:hi]],
                 metadatas=cast(Any, metas[lo:hi]),
             )
 
@@ -194,31 +210,29 @@ class Store:
             query_embeddings=[vector],
             n_results=min(total, k * 2 + 4),  # room for chunks of uncommitted articles, dropped below
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances"],
         )
         metas = (got["metadatas"] or [[]])[0]
-        docs = (got["documents"] or [[]])[0]
         dists = (got["distances"] or [[]])[0]
-        articles = self.committed(str(m["article_id"]) for m in metas)
+        articles = self._committed_texts(str(m["article_id"]) for m in metas)
         hits = []
-        for meta, doc, dist in zip(metas, docs, dists, strict=True):
-            article = articles.get(str(meta["article_id"]))
-            if article is None:
+        for meta, dist in zip(metas, dists, strict=True):
+            found = articles.get(str(meta["article_id"]))
+            if found is None:
                 continue
-            hits.append(Hit(_chunk(meta, doc), article, 1.0 - float(dist)))
+            hits.append(Hit(_chunk(meta, found[1]), found[0], 1.0 - float(dist)))
         return hits[:k]
 
     def committed_chunks(self) -> tuple[list[str], list[Hit]]:
         """Every chunk of a committed article (for the keyword index), with its article's metadata."""
-        got = self.chunks.get(include=["documents", "metadatas"])
-        metas = got["metadatas"] or []
-        articles = self.committed(str(m["article_id"]) for m in metas)
+        got = self.chunks.get(include=["metadatas"])
+        articles = self._committed_texts(None)
         ids, hits = [], []
-        for chunk_id, meta, doc in zip(got["ids"], metas, got["documents"] or [], strict=True):
-            article = articles.get(str(meta["article_id"]))
-            if article is not None:
+        for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            found = articles.get(str(meta["article_id"]))
+            if found is not None:
                 ids.append(chunk_id)
-                hits.append(Hit(_chunk(meta, doc), article, 0.0))
+                hits.append(Hit(_chunk(meta, found[1]), found[0], 0.0))
         return ids, hits
 
     def chunk_ids(self, where: dict[str, Any]) -> list[str]:
@@ -271,5 +285,6 @@ def _info(key: str, m: Any) -> ArticleInfo:
     )
 
 
-def _chunk(meta: Any, doc: str | None) -> Chunk:
-    return Chunk(str(meta["article_id"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc or "")
+def _chunk(meta: Any, article_text: str) -> Chunk:
+    start, end = int(meta["start"]), int(meta["end"])
+    return Chunk(str(meta["article_id"]), int(meta["n"]), start, end, article_text[start:end])
