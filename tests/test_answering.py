@@ -9,7 +9,7 @@ import pytest
 from conftest import ARTICLES, index
 
 from assistant.answering import Answer, Assistant, _says_nothing
-from assistant.citations import check, parse
+from assistant.citations import Vocabulary, check, parse, unseen
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence
 from assistant.prompts import Prompts
@@ -97,6 +97,27 @@ def test_follow_up_carries_the_conversation_into_retrieval(assistant: Assistant)
     assert "joint military exercises" in follow.answer
     again = [c for c in follow.citations if c.quote in {e.quote for e in first.evidence}]
     assert all(c.n in {e.n for e in first.evidence} for c in again)  # a sentence keeps its number
+
+
+def test_a_name_or_subject_no_source_mentions_is_unsupported(assistant: Assistant) -> None:
+    ev = [
+        Evidence(1, "a", "T", None, None, 0, 10, "Ukraine badly damaged a Russian submarine in dry dock.", 1.0),
+        Evidence(
+            2, "a", "T", None, None, 20, 30, "Kim Yo-jong, the leader's younger sister, remains his confidante.", 0.9
+        ),
+        Evidence(3, "a", "T", None, None, 40, 50, "Kremlin spokesperson Dimitry Peskov said visits would follow.", 0.8),
+    ]
+    vectors = assistant.selector.vectors
+    named = check("Ukraine badly damaged the Russian submarine Kursk in dry dock [1].", ev, vectors)[0]
+    assert not named.supported  # every word matches [1] but the name, which comes from nowhere
+    wife = check("Kim Jong-un's wife is Kim Yo-jong [2].", ev, vectors, "What is the name of Kim Jong-un's wife?")
+    assert not wife[0].supported  # the question's subject, which no source speaks of
+    sister = check("Kim Jong-un's sister is Kim Yo-jong [2].", ev, vectors, "What is the name of Kim's sister?")
+    assert sister[0].supported
+    spokesman = check("The Kremlin spokesman is Dimitry Peskov [3].", ev, vectors, "Who is the Kremlin spokesman?")
+    assert spokesman[0].supported  # "spokesman" is near enough "spokesperson"
+    assert unseen("He said Moscow would help, Peskov said.", "", Vocabulary(["peskov"])) == ["Moscow"]
+    assert unseen("Peskov added: Visits will follow.", "", Vocabulary(["peskov"])) == []  # capitalised after ":"
 
 
 def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
