@@ -29,6 +29,13 @@ from assistant.types import Passage
 BACKENDS = ("local", "openai", "extractive")
 
 
+def checked_backend(name: str) -> str:
+    """`name` if it names an answer mode, else a QuestionError saying which ones do."""
+    if name not in BACKENDS:
+        raise QuestionError(f"unknown answer mode {name!r}: choose one of {', '.join(BACKENDS)}")
+    return name
+
+
 @dataclass(frozen=True)
 class Turn:
     """An earlier exchange. `evidence` is what that turn showed the model (keeps its numbers)."""
@@ -110,9 +117,7 @@ class Assistant:
         question = " ".join(question.split())
         if not question:
             raise QuestionError("the question is empty")
-        backend = llm or self.settings.llm
-        if backend not in BACKENDS:
-            raise QuestionError(f"unknown answer mode {backend!r}: choose one of {', '.join(BACKENDS)}")
+        backend = checked_backend(llm or self.settings.llm)
         return self._answer(question, history, backend, filters)
 
     def _answer(

@@ -277,11 +277,10 @@ def serve() -> None:
 
 
 def _assistant(llm: str | None) -> Any:
-    from assistant.answering import BACKENDS, Assistant
-    from assistant.errors import ConfigError
+    from assistant.answering import Assistant, checked_backend
 
-    if llm is not None and llm not in BACKENDS:
-        raise ConfigError(f"--llm {llm!r}: choose one of {', '.join(BACKENDS)}")
+    if llm is not None:
+        checked_backend(llm)  # before the models load
     return Assistant(load_settings())
 
 

@@ -19,6 +19,8 @@ class ConfigError(AssistantError):
 class QuestionError(AssistantError):
     """A request the assistant cannot take: an empty question, an unknown answer mode."""
 
+    exit_code = 2
+
 
 class ArticleError(AssistantError):
     """One input file or record cannot be indexed (the rest of a folder still is)."""
