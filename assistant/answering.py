@@ -201,7 +201,8 @@ class Assistant:
                 if _is_refusal(raw, self.prompts.refusal) or _says_nothing(raw, [question, standalone]):
                     yield done(self.prompts.refusal, True, [], backend, raw)
                     return
-                checked = cite.check(raw, evidence + shown, self.selector.vectors, standalone)
+                corpus = self.retriever.vocabulary()
+                checked = cite.check(raw, evidence + shown, self.selector.vectors, standalone, corpus)
                 if not any(s.supported for s in checked):
                     notice = "the model's answer could not be checked against the sources, so it is not shown"
                     yield done(self.prompts.refusal, True, [], backend, raw)

@@ -9,14 +9,14 @@ one is cited instead; when nothing supports it, it is kept and marked unsupporte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.evidence import Evidence
 from assistant.sentences import sentence_spans
-from assistant.terms import STOPWORDS, WORD, numbers, overlap, stem, terms
+from assistant.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, stem, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SUPPORTED = 0.5  # support score from which a span supports a sentence (see `support`)
@@ -55,14 +55,15 @@ def check(
     evidence: Sequence[Evidence],
     vectors: Callable[[Sequence[str]], np.ndarray],
     question: str = "",
+    corpus: Vocabulary | None = None,
 ) -> list[Sentence]:
     """Parse, drop dangling numbers, verify each sentence, re-cite where a better span exists.
 
     A sentence that states a number (a count, an amount, a year) that neither the spans backing it
     nor the question hold is not supported, however close its words: that is how a small model
-    invents facts ("100,000 labourers"). Nor is a sentence that brings in what none of the evidence
-    mentions (see `unseen`): a name from outside the sources ("the Kursk"), or the question's own
-    subject when no source speaks of it ("Kim's wife is ..." when the sources only name his sister)."""
+    invents facts ("100,000 labourers"). Nor is a sentence that brings in what nothing backs (see
+    `unseen`): a name from outside the evidence ("the Kursk"), or the question's own subject when no
+    article of the `corpus` speaks of it ("Kim's wife is ..." when the articles only name his sister)."""
     parsed = parse(text)
     if not parsed or not evidence:
         return [Sentence(s, (), False, 0.0) for s, _ in parsed]
@@ -72,10 +73,10 @@ def check(
     cosine = sent_vecs @ ev_vecs.T
     asked = numbers(question)
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
-    vocabulary = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
+    seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
-        if unseen(sentence, question, vocabulary):
+        if unseen(sentence, question, seen, corpus):
             out.append(Sentence(sentence, tuple(n for n in dict.fromkeys(cited_numbers) if n in by_n), False, 0.0))
             continue
         scores = [support(sentence, e.quote, float(cosine[i, j])) for j, e in enumerate(evidence)]
@@ -94,39 +95,24 @@ def check(
     return out
 
 
-class Vocabulary:
-    """Stemmed words of the evidence. A stem is known when it is one of them or shares its first `PREFIX`
-    letters with one ("spokesman" with "spokesperson"): a word wrongly taken as unseen refuses a good
-    answer, so near forms count as seen."""
-
-    def __init__(self, stems: Iterable[str]) -> None:
-        self.stems = set(stems)
-        self.prefixes = {s[:PREFIX] for s in self.stems if len(s) >= PREFIX}
-
-    def __contains__(self, stem: str) -> bool:
-        return stem in self.stems or (len(stem) >= PREFIX and stem[:PREFIX] in self.prefixes)
-
-
-PREFIX = 6  # stems sharing their first 6 letters count as one word ("spokesman", "spokesperson")
-
-
-def unseen(sentence: str, question: str, vocabulary: Vocabulary) -> list[str]:
-    """Words of an answer sentence that nothing in the evidence backs: a capitalised word inside the
-    sentence (a name) that neither the evidence nor the question holds, or a content word of the
-    question, restated by the answer, that no evidence sentence holds."""
+def unseen(sentence: str, question: str, evidence: Vocabulary, corpus: Vocabulary | None = None) -> list[str]:
+    """Words of an answer sentence that nothing backs: a capitalised word inside the sentence (a name)
+    that neither the evidence nor the question holds, or a content word of the question, restated by
+    the answer, that no article of the corpus holds (`corpus`; the evidence when not given)."""
     asked = set(terms(question))
     found = []
     for k, match in enumerate(WORD.finditer(sentence)):
         word = match.group()
         before = sentence[: match.start()].rstrip()[-1:]
         # a sentence's first word, or the first after a colon, a quote mark or a bracket, is capitalised anyway
-        if k == 0 or before in _OPENERS or not word[0].isupper() or word.lower() in STOPWORDS:
+        if k == 0 or before in _OPENERS or len(word) < 2 or not word[0].isupper() or word.lower() in STOPWORDS:
             continue
         stem_ = stem(word.lower())
-        if stem_ not in vocabulary and stem_ not in asked:
+        if stem_ not in evidence and stem_ not in asked:
             found.append(word)
+    known = evidence if corpus is None else corpus
     restated = (t for t in dict.fromkeys(terms(sentence)) if t in asked and not t.isdigit())  # numbers: see check
-    return found + [t for t in restated if t not in vocabulary and t not in GENERIC]
+    return found + [t for t in restated if t not in known and t not in GENERIC]
 
 
 _OPENERS = frozenset(':;"“‘(\n–—-')

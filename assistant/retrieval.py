@@ -17,7 +17,7 @@ from assistant.embedding import Embedder
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from assistant.store import Hit, Store
-from assistant.terms import terms
+from assistant.terms import Vocabulary, terms
 from assistant.types import Chunk, Passage
 
 
@@ -69,7 +69,7 @@ def _timestamp(value: str, name: str) -> int:
 
 
 class _Lexical:
-    """A BM25 index (bm25s) over the committed chunks, built from the store's documents."""
+    """A BM25 index (bm25s) over the committed chunks, and the words of the corpus it holds."""
 
     def __init__(self, store: Store) -> None:
         import bm25s
@@ -80,6 +80,7 @@ class _Lexical:
         corpus = [terms(f"{h.article['title']}\n{h.chunk.text}") or ["∅"] for h in self.hits]
         if corpus:
             self.bm25.index(corpus, show_progress=False)
+        self.vocabulary = Vocabulary(t for chunk in corpus for t in chunk)
 
     def rank(self, question: str, k: int, allowed: list[str] | None) -> list[Hit]:
         query = terms(question)
@@ -114,6 +115,10 @@ class Retriever:
             self._lexical = _Lexical(self.store)
             self._lexical_version = version
         return self._lexical
+
+    def vocabulary(self) -> Vocabulary:
+        """The (stemmed) words the committed articles hold, titles included."""
+        return self.lexical().vocabulary
 
     def refresh(self) -> None:
         """Forget the BM25 index (call after the articles changed)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -108,3 +108,31 @@ def numbers(text: str) -> set[str]:
     found = {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
     found |= {_NUMBER_WORDS[w] for w in WORD.findall(text.lower()) if w in _NUMBER_WORDS}
     return {n.lstrip("0") or "0" for n in found}
+
+
+class Vocabulary:
+    """Stemmed words of some texts. A stem is known when it is one of them, shares its first `PREFIX`
+    letters with one ("spokesman" and "spokesperson"), or, from 5 letters on, is one edit away from one
+    ("shoigu" and "soigu", a misspelled name): a word wrongly taken as unknown refuses a good answer."""
+
+    def __init__(self, stems: Iterable[str]) -> None:
+        self.stems = frozenset(stems)
+        self.prefixes = {s[:PREFIX] for s in self.stems if len(s) >= PREFIX}
+
+    def __contains__(self, stem: str) -> bool:
+        if stem in self.stems or (len(stem) >= PREFIX and stem[:PREFIX] in self.prefixes):
+            return True
+        return len(stem) >= 5 and not _deletions(stem).isdisjoint(self._deletions)
+
+    @cached_property
+    def _deletions(self) -> frozenset[str]:
+        """Every known stem of 4 letters or more, and each with one letter deleted (built on first need):
+        two words one edit apart share one of these (a substitution, an insertion or a deletion)."""
+        return frozenset(d for s in self.stems if len(s) >= 4 for d in _deletions(s))
+
+
+PREFIX = 6  # stems sharing their first 6 letters count as one word
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}

@@ -9,13 +9,14 @@ import pytest
 from conftest import ARTICLES, index
 
 from assistant.answering import Answer, Assistant, _says_nothing
-from assistant.citations import Vocabulary, check, parse, unseen
+from assistant.citations import check, parse, unseen
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence
 from assistant.prompts import Prompts
 from assistant.retrieval import Filters
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.terms import Vocabulary
 
 # question -> accepted spellings of the fact the answer must contain
 FACTS = {
@@ -118,6 +119,13 @@ def test_a_name_or_subject_no_source_mentions_is_unsupported(assistant: Assistan
     assert spokesman[0].supported  # "spokesman" is near enough "spokesperson"
     assert unseen("He said Moscow would help, Peskov said.", "", Vocabulary(["peskov"])) == ["Moscow"]
     assert unseen("Peskov added: Visits will follow.", "", Vocabulary(["peskov"])) == []  # capitalised after ":"
+    # the question's words are looked up in the whole corpus, misspellings and near forms allowed
+    corpus = Vocabulary(
+        ["sergei", "soigu", "russian", "defenc", "minist", "kim", "yo", "jong", "sister", "brother", "father"]
+    )
+    assert not unseen("Sergei Shoigu is the Russian Defence Minister.", "Who is Sergei Shoigu?", corpus, corpus)
+    assert unseen("Kim's mother is Kim Yo-jong.", "Who is Kim's mother?", corpus, corpus) == ["mother"]
+    assert "F" not in unseen("The allies could send F-16 jets.", "", Vocabulary(["alli", "send", "16", "jet"]))
 
 
 def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
