@@ -112,8 +112,9 @@ def numbers(text: str) -> set[str]:
 
 class Vocabulary:
     """Stemmed words of some texts. A stem is known when it is one of them, shares its first `PREFIX`
-    letters with one ("spokesman" and "spokesperson"), or, from 5 letters on, is one edit away from one
-    ("shoigu" and "soigu", a misspelled name): a word wrongly taken as unknown refuses a good answer."""
+    letters with one ("spokesman" and "spokesperson"), or, from 5 letters on, is one edit after the first
+    letter away from one ("shoigu" and "soigu", a misspelled name): a word wrongly taken as unknown
+    refuses a good answer."""
 
     def __init__(self, stems: Iterable[str]) -> None:
         self.stems = frozenset(stems)
@@ -135,4 +136,6 @@ PREFIX = 6  # stems sharing their first 6 letters count as one word
 
 
 def _deletions(word: str) -> set[str]:
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+    """`word` and each form of it with one letter after the first deleted: misspellings keep the first
+    letter ("soigu"), and one edit there turns words into others ("mother", "other")."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(1, len(word))}

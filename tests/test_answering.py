@@ -121,7 +121,7 @@ def test_a_name_or_subject_no_source_mentions_is_unsupported(assistant: Assistan
     assert unseen("Peskov added: Visits will follow.", "", Vocabulary(["peskov"])) == []  # capitalised after ":"
     # the question's words are looked up in the whole corpus, misspellings and near forms allowed
     corpus = Vocabulary(
-        ["sergei", "soigu", "russian", "defenc", "minist", "kim", "yo", "jong", "sister", "brother", "father"]
+        ["sergei", "soigu", "russian", "defenc", "minist", "kim", "yo", "jong", "sister", "brother", "father", "other"]
     )
     assert not unseen("Sergei Shoigu is the Russian Defence Minister.", "Who is Sergei Shoigu?", corpus, corpus)
     assert unseen("Kim's mother is Kim Yo-jong.", "Who is Kim's mother?", corpus, corpus) == ["mother"]
