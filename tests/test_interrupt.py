@@ -79,6 +79,9 @@ def _stop_mid_run(corpus: Path, settings: Settings, signum: int) -> tuple[int, s
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # a test run started in the background (`make test &`) ignores SIGINT, and so would the child;
+        # Python turns SIGINT into KeyboardInterrupt only when it starts with the default action
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
