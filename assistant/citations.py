@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -76,11 +77,11 @@ def check(
     seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
+        cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
         if unseen(sentence, question, seen, corpus):
-            out.append(Sentence(sentence, tuple(n for n in dict.fromkeys(cited_numbers) if n in by_n), False, 0.0))
+            out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
         scores = [support(sentence, e.quote, float(cosine[i, j])) for j, e in enumerate(evidence)]
-        cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
         cited_scores = {n: scores[_index(evidence, n)] for n in cited}
         keep = tuple(n for n in cited if cited_scores[n] >= SUPPORTED)
         told = numbers(sentence) - asked
@@ -112,17 +113,18 @@ def unseen(sentence: str, question: str, evidence: Vocabulary, corpus: Vocabular
             found.append(word)
     known = evidence if corpus is None else corpus
     restated = (t for t in dict.fromkeys(terms(sentence)) if t in asked and not t.isdigit())  # numbers: see check
-    return found + [t for t in restated if t not in known and t not in GENERIC]
+    return found + [t for t in restated if t not in known and t not in _generic()]
 
 
 _OPENERS = frozenset(':;"“‘(\n–—-')
 
+
 # question words that frame what is asked rather than name it: an answer restates them ("The name of ...
 # is", "Kim described ... as") while its source words them otherwise ("said", "were now")
-GENERIC = frozenset(
-    stem(w)
-    for w in "name call happen mean describe react respond think view regard consider explain".split()  # noqa: SIM905
-)
+@lru_cache(maxsize=1)
+def _generic() -> frozenset[str]:
+    words = "name call happen mean describe react respond think view regard consider explain"
+    return frozenset(stem(w) for w in words.split())
 
 
 def _index(evidence: Sequence[Evidence], n: int) -> int:

@@ -100,27 +100,25 @@ class Store:
         return _info(got["ids"][0], (got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0]
 
     def committed(self, article_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        ids = sorted(set(article_ids))
-        if not ids:
-            return {}
-        where: Any = {"article_id": {"$in": ids}}
-        got = self.articles.get(where=where, include=["metadatas"])
-        return {str(m["article_id"]): dict(m) for m in got["metadatas"] or []}
+        return {key: meta for key, (meta, _) in self._committed_texts(article_ids, text=False).items()}
 
-    def _committed_texts(self, article_ids: Iterable[str] | None) -> dict[str, tuple[dict[str, Any], str]]:
-        """Metadata and clean text of the committed articles among `article_ids` (None: all of them)."""
+    def _committed_texts(
+        self, article_ids: Iterable[str] | None, *, text: bool = True
+    ) -> dict[str, tuple[dict[str, Any], str]]:
+        """Metadata and clean text ("" unless `text`) of the committed articles among `article_ids`
+        (None: all of them)."""
+        include: Any = ["metadatas", "documents"] if text else ["metadatas"]
         if article_ids is None:
-            got = self.articles.get(include=["metadatas", "documents"])
+            got = self.articles.get(include=include)
         else:
             ids = sorted(set(article_ids))
             if not ids:
                 return {}
             where: Any = {"article_id": {"$in": ids}}
-            got = self.articles.get(where=where, include=["metadatas", "documents"])
-        return {
-            str(m["article_id"]): (dict(m), text)
-            for m, text in zip(got["metadatas"] or [], got["documents"] or [], strict=True)
-        }
+            got = self.articles.get(where=where, include=include)
+        metas = got["metadatas"] or []
+        texts = got["documents"] or [""] * len(metas)
+        return {str(m["article_id"]): (dict(m), t) for m, t in zip(metas, texts, strict=True)}
 
     # --- writing ---------------------------------------------------------------------------------
 
