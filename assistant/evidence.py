@@ -14,12 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.embedding import Embedder
+from assistant.questions import question_parts
 from assistant.sentences import sentence_spans
 from assistant.terms import overlap, terms
 from assistant.types import Passage
 
 # a sentence opening with one of these leans on the one before: show both
 _LEANS_BACK = re.compile(r"^(?:He|She|It|They|His|Her|Its|Their|This|These|That|Those|The two)\b")
+# so does one whose speaker is only a pronoun ("Japan, she added, had ...", "... appropriately”, he said.")
+_SPEAKER_PRONOUN = re.compile(
+    r"[,”\"’']\s*(?:he|she|they)\s+(?:said|says|added|adds|told|noted|warned|wrote|explained|continued)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -60,17 +65,23 @@ class EvidenceSelector:
         candidates = _candidates(passages)
         if not candidates:
             return [], 0.0
-        scores = self.score(question, [c.text for c in candidates], [c.context for c in candidates])
-        order = np.argsort(-scores, kind="stable")
-        top = float(scores[order[0]])
+        texts, contexts = [c.text for c in candidates], [c.context for c in candidates]
+        # each part of "Who is X, and where did Y?" is scored alone too, and its best sentence goes first
+        by_part = [self.score(part, texts, contexts) for part in question_parts(question)]
+        scores = np.max([self.score(question, texts, contexts), *by_part], axis=0)
+        part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * scores.max()]
+        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-scores, kind="stable"))])]
+        top = float(scores.max())
         chosen: list[Evidence] = []
         seen_spans: list[tuple[str, int, int]] = []
         seen_words: list[set[str]] = []
         budget = self.max_tokens
         for i in order:
-            c, score = candidates[int(i)], float(scores[int(i)])
-            if len(chosen) >= self.max_sentences or score < 0.6 * top:
+            c, score = candidates[i], float(scores[i])
+            if len(chosen) >= self.max_sentences:
                 break
+            if score < 0.6 * top and i not in part_tops:
+                continue
             span = (c.passage.article_id, c.start, c.end)
             words = set(terms(c.text))
             if any(a == span[0] and a_lo < c.end and c.start < a_hi for a, a_lo, a_hi in seen_spans) or any(
@@ -179,7 +190,7 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
             text = p.text[lo - p.start : hi - p.start]
             if len(terms(text)) < 3:  # headings, bylines, datelines
                 continue
-            if j > 0 and _LEANS_BACK.match(text):
+            if j > 0 and (_LEANS_BACK.match(text) or _SPEAKER_PRONOUN.search(text)):
                 lo = spans[j - 1][0]
                 text = p.text[lo - p.start : hi - p.start]
             before = p.text[spans[j - 1][0] - p.start : spans[j - 1][1] - p.start] if j > 0 else ""

@@ -15,6 +15,7 @@ import numpy as np
 from assistant.dates import parse_date, to_timestamp
 from assistant.embedding import Embedder
 from assistant.errors import ConfigError
+from assistant.questions import question_parts
 from assistant.settings import Settings
 from assistant.store import Hit, Store
 from assistant.terms import Vocabulary, terms
@@ -131,17 +132,23 @@ class Retriever:
         allowed = self.store.chunk_ids(where) if where else None
         if allowed is not None and not allowed:
             return []
-        vector = self.embedder.encode([question])[0]
         candidates = max(s.candidates, k)
-        dense = self.store.query(vector, candidates, where)
-        lexical = self.lexical().rank(question, candidates, allowed)
+        # a two-part question is also looked up part by part; the parts together weigh as much as the whole
+        parts = question_parts(question)
+        queries = [(question, 1.0)] + [(part, 1.0 / len(parts)) for part in parts]
+        vectors = self.embedder.encode([q for q, _ in queries])
         fused: dict[str, float] = {}
         by_id: dict[str, Hit] = {}
-        for weight, ranking in ((s.dense_weight, dense), (s.bm25_weight, lexical)):
-            for rank, hit in enumerate(ranking, start=1):
-                fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (s.rrf_k + rank)
-                by_id.setdefault(hit.chunk.id, hit)
-        similarity = {h.chunk.id: h.similarity for h in dense}
+        similarity: dict[str, float | None] = {}
+        for (query, share), vector in zip(queries, vectors, strict=True):
+            dense = self.store.query(vector, candidates, where)
+            lexical = self.lexical().rank(query, candidates, allowed)
+            for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
+                for rank, hit in enumerate(ranking, start=1):
+                    fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (s.rrf_k + rank)
+                    by_id.setdefault(hit.chunk.id, hit)
+            if query == question:
+                similarity = {h.chunk.id: h.similarity for h in dense}
         order = sorted(fused, key=lambda i: -fused[i])
         best = fused[order[0]] if order else 1.0
         passages = [

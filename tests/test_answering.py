@@ -13,6 +13,7 @@ from assistant.citations import check, parse, unseen
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence
 from assistant.prompts import Prompts
+from assistant.questions import question_parts
 from assistant.retrieval import Filters
 from assistant.settings import Settings
 from assistant.store import Store
@@ -126,6 +127,30 @@ def test_a_name_or_subject_no_source_mentions_is_unsupported(assistant: Assistan
     assert not unseen("Sergei Shoigu is the Russian Defence Minister.", "Who is Sergei Shoigu?", corpus, corpus)
     assert unseen("Kim's mother is Kim Yo-jong.", "Who is Kim's mother?", corpus, corpus) == ["mother"]
     assert "F" not in unseen("The allies could send F-16 jets.", "", Vocabulary(["alli", "send", "16", "jet"]))
+
+
+def test_each_part_of_a_two_part_question_gets_its_evidence(assistant: Assistant) -> None:
+    assert question_parts("Who met, and where?") == []  # a part of under three words is no question of its own
+    assert question_parts("Where did they meet?") == []
+    question = (
+        "Who is the White House national security council spokesperson, and who is Russia's ambassador to the US?"
+    )
+    assert question_parts(question) == [
+        "Who is the White House national security council spokesperson?",
+        "who is Russia's ambassador to the US?",
+    ]
+    answer = assistant.ask(question, llm="extractive")
+    assert "Kirby" in answer.answer and "Antonov" in answer.answer, answer.answer
+    _assert_spans(answer, _texts(assistant.settings))
+
+
+def test_a_sentence_whose_speaker_is_a_pronoun_comes_with_the_one_naming_them(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "What did John Kirby say the US would do if the countries moved forward with an arms deal?", llm="extractive"
+    )
+    quote = answer.citations[0].quote
+    assert "appropriately" in quote and "John Kirby said" in quote, quote  # "..., he added." alone names nobody
+    _assert_spans(answer, _texts(assistant.settings))
 
 
 def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
