@@ -147,11 +147,13 @@ class EvidenceSelector:
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 _KINDS = (
     (re.compile(r"^\s*(?:in )?(?:what|which) year\b", re.I), re.compile(r"\b(?:19|20)\d\d\b")),
-    (re.compile(r"^\s*when\b|what (?:day|date|month|time)", re.I), re.compile(rf"\b(?:{_MONTH})\b")),
+    (re.compile(r"^\s*when\b|(?:what|which) (?:day|date|month|time)s?\b", re.I), re.compile(rf"\b(?:{_MONTH})\b")),
     (
         re.compile(r"^\s*how (?:many|much|long|far|old)\b", re.I),
         re.compile(
-            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I
+            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion"
+            r"|twice|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b",  # "the seventh time": a count
+            re.I,
         ),
     ),
     (

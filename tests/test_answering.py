@@ -11,7 +11,7 @@ from conftest import ARTICLES, index
 from assistant.answering import Answer, Assistant, _says_nothing
 from assistant.citations import check, parse, unseen
 from assistant.embedding import Embedder
-from assistant.evidence import Evidence
+from assistant.evidence import Evidence, answer_kind_bonus
 from assistant.prompts import Prompts
 from assistant.questions import question_parts
 from assistant.retrieval import Filters
@@ -142,6 +142,21 @@ def test_each_part_of_a_two_part_question_gets_its_evidence(assistant: Assistant
     answer = assistant.ask(question, llm="extractive")
     assert "Kirby" in answer.answer and "Antonov" in answer.answer, answer.answer
     _assert_spans(answer, _texts(assistant.settings))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "bonus"),
+    [
+        ("On which dates did they meet?", "They met on September 12 and 13.", 0.1),
+        ("When did they meet?", "They met on September 12 and 13.", 0.1),
+        ("When did they meet in September?", "They met in September.", 0.0),  # the question's own word
+        ("How many times has he left the country?", "It was only the seventh time he had left it.", 0.1),
+        ("How many times has he left the country?", "He has left it at times.", 0.0),
+        ("Where did they meet?", "They met at Vostochny.", 0.1),
+    ],
+)
+def test_a_sentence_holding_what_is_asked_for_scores_higher(question: str, sentence: str, bonus: float) -> None:
+    assert answer_kind_bonus(question, sentence) == bonus
 
 
 def test_a_sentence_whose_speaker_is_a_pronoun_comes_with_the_one_naming_them(assistant: Assistant) -> None:
