@@ -20,7 +20,11 @@ from assistant.terms import overlap, terms
 from assistant.types import Passage
 
 # a sentence opening with one of these leans on the one before: show both
-_LEANS_BACK = re.compile(r"^(?:He|She|It|They|His|Her|Its|Their|This|These|That|Those|The two)\b")
+_LEANS_BACK = re.compile(
+    r"^(?:(?:Nevertheless|However|Still|Yet|Instead|Meanwhile|Now|But|And|So|Also),?\s+)?"
+    r"(?:He|She|It|They|His|Her|Its|Their|This|These|That|Those|The two)\b",
+    re.I,
+)
 # so does one whose speaker is only a pronoun ("Japan, she added, had ...", "... appropriately”, he said.")
 _SPEAKER_PRONOUN = re.compile(
     r"[,”\"’']\s*(?:he|she|they)\s+(?:said|says|added|adds|told|noted|warned|wrote|explained|continued)\b"

@@ -11,13 +11,14 @@ from conftest import ARTICLES, index
 from assistant.answering import Answer, Assistant, _says_nothing
 from assistant.citations import check, parse, unseen
 from assistant.embedding import Embedder
-from assistant.evidence import Evidence, answer_kind_bonus
+from assistant.evidence import Evidence, _candidates, answer_kind_bonus
 from assistant.prompts import Prompts
 from assistant.questions import question_parts
 from assistant.retrieval import Filters
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.terms import Vocabulary
+from assistant.types import Passage
 
 # question -> accepted spellings of the fact the answer must contain
 FACTS = {
@@ -166,6 +167,25 @@ def test_a_sentence_whose_speaker_is_a_pronoun_comes_with_the_one_naming_them(as
     quote = answer.citations[0].quote
     assert "appropriately" in quote and "John Kirby said" in quote, quote  # "..., he added." alone names nobody
     _assert_spans(answer, _texts(assistant.settings))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("Nevertheless, it has persisted with missile tests.", True),
+        ("He was given a guided tour of the facility.", True),
+        ("“That is why we came,” he told reporters.", True),
+        ("Japan, she added, had watched with concern.", True),
+        ("North Korea has persisted with missile tests.", False),
+        ("Itinerary changes were announced.", False),
+    ],
+)
+def test_a_sentence_leaning_on_the_one_before_is_quoted_with_it(sentence: str, leans: bool) -> None:
+    first = "Impoverished North Korea is struggling to cope with malnutrition."
+    text = f"{first} {sentence}"
+    passage = Passage("a", "T", None, None, 100, 100 + len(text), text, 1.0)
+    quoted = [c.text for c in _candidates([passage])][-1]
+    assert quoted == (text if leans else sentence)
 
 
 def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
