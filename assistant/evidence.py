@@ -73,19 +73,17 @@ class EvidenceSelector:
         # each part of "Who is X, and where did Y?" is scored alone too, and its best sentence goes first
         by_part = [self.score(part, texts, contexts) for part in question_parts(question)]
         scores = np.max([self.score(question, texts, contexts), *by_part], axis=0)
-        part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * scores.max()]
-        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-scores, kind="stable"))])]
         top = float(scores.max())
+        part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * top]
+        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-scores, kind="stable"))])]
         chosen: list[Evidence] = []
         seen_spans: list[tuple[str, int, int]] = []
         seen_words: list[set[str]] = []
         budget = self.max_tokens
         for i in order:
             c, score = candidates[i], float(scores[i])
-            if len(chosen) >= self.max_sentences:
-                break
-            if score < 0.6 * top and i not in part_tops:
-                continue
+            if len(chosen) >= self.max_sentences or (score < 0.6 * top and i not in part_tops):
+                break  # after the part tops, the order is by score: nothing later scores higher
             span = (c.passage.article_id, c.start, c.end)
             words = set(terms(c.text))
             if any(a == span[0] and a_lo < c.end and c.start < a_hi for a, a_lo, a_hi in seen_spans) or any(
