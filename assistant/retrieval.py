@@ -140,9 +140,10 @@ class Retriever:
         fused: dict[str, float] = {}
         by_id: dict[str, Hit] = {}
         similarity: dict[str, float | None] = {}
+        bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
-            lexical = self.lexical().rank(query, candidates, allowed)
+            lexical = bm25.rank(query, candidates, allowed)
             for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
                 for rank, hit in enumerate(ranking, start=1):
                     fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (s.rrf_k + rank)
