@@ -51,14 +51,17 @@ class LocalLLM:
     @cached_property
     def model(self) -> Any:
         """The loaded model; the first use checks the model file (and joins it from its parts once)."""
+        from assistant.cpu_features import llama_build_problem
         from assistant.model_file import local_model
 
+        problem = llama_build_problem()  # before the import: a build for another CPU kills this process
+        if problem:
+            raise LLMUnavailable(problem)
         try:
             import llama_cpp  # noqa: F401
         except ImportError:
             raise LLMUnavailable(
-                "llama-cpp-python is not installed (`make setup` builds it; or "
-                'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install llama-cpp-python==0.3.36)'
+                "llama-cpp-python is not installed (`make setup` builds it; or pip install llama-cpp-python==0.3.36)"
             ) from None
         path = local_model(self.settings.model_cache_dir)
         return _load_llama(str(path), self.settings.llm_context, self.settings.llm_threads or os.cpu_count() or 2)
