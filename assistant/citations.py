@@ -64,7 +64,8 @@ def check(
     nor the question hold is not supported, however close its words: that is how a small model
     invents facts ("100,000 labourers"). Nor is a sentence that brings in what nothing backs (see
     `unseen`): a name from outside the evidence ("the Kursk"), or the question's own subject when no
-    article of the `corpus` speaks of it ("Kim's wife is ..." when the articles only name his sister)."""
+    article of the `corpus` speaks of it ("Kim's wife is ..." when the articles only name his sister).
+    Nor is one that gives the question's subject what its span says of another (see `possessors`)."""
     parsed = parse(text)
     if not parsed or not evidence:
         return [Sentence(s, (), False, 0.0) for s, _ in parsed]
@@ -75,13 +76,18 @@ def check(
     asked = numbers(question)
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
+    worded = {e.n: Vocabulary(terms(e.quote)) for e in evidence}
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
         if unseen(sentence, question, seen, corpus):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
-        scores = [support(sentence, e.quote, float(cosine[i, j])) for j, e in enumerate(evidence)]
+        owners = possessors(sentence, question)
+        scores = [
+            support(sentence, e.quote, float(cosine[i, j])) if all(o in worded[e.n] for o in owners) else 0.0
+            for j, e in enumerate(evidence)
+        ]
         cited_scores = {n: scores[_index(evidence, n)] for n in cited}
         keep = tuple(n for n in cited if cited_scores[n] >= SUPPORTED)
         told = numbers(sentence) - asked
@@ -94,6 +100,22 @@ def check(
             best = max(cited_scores.values(), default=0.0)
             out.append(Sentence(sentence, tuple(cited), False, round(best, 3)))
     return out
+
+
+def possessors(sentence: str, question: str) -> list[str]:
+    """Stems of the names an answer sentence gives a possessive to ("China's foreign ministry") that the
+    question asks about. Only a span that itself names them backs the sentence: a small model otherwise
+    hands the question's owner what its source says of another ("The spokesperson of China's foreign
+    ministry is Lim Soo-suk", from "South Korea's foreign ministry spokesperson Lim Soo-suk")."""
+    asked = set(terms(question))
+    found = []
+    for word in WORD.findall(sentence):
+        if word[0].isupper() and _POSSESSIVE.search(word) and (owner := stem(word.lower())) in asked:
+            found.append(owner)
+    return found
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
 
 
 def unseen(sentence: str, question: str, evidence: Vocabulary, corpus: Vocabulary | None = None) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from conftest import ARTICLES, index
 
 from assistant.answering import Answer, Assistant, _says_nothing
-from assistant.citations import check, parse, unseen
+from assistant.citations import check, parse, possessors, unseen
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence, _candidates, answer_kind_bonus
 from assistant.prompts import Prompts
@@ -128,6 +128,32 @@ def test_a_name_or_subject_no_source_mentions_is_unsupported(assistant: Assistan
     assert not unseen("Sergei Shoigu is the Russian Defence Minister.", "Who is Sergei Shoigu?", corpus, corpus)
     assert unseen("Kim's mother is Kim Yo-jong.", "Who is Kim's mother?", corpus, corpus) == ["mother"]
     assert "F" not in unseen("The allies could send F-16 jets.", "", Vocabulary(["alli", "send", "16", "jet"]))
+
+
+def test_the_question_s_owner_given_what_a_source_says_of_another_is_unsupported(assistant: Assistant) -> None:
+    ev = [
+        Evidence(
+            1,
+            "a",
+            "T",
+            None,
+            None,
+            0,
+            10,
+            "South Korea's foreign ministry spokesperson Lim Soo-suk voiced concern.",
+            1.0,
+        ),
+        Evidence(2, "a", "T", None, None, 20, 30, "China has not publicly expressed its views on the summit.", 0.9),
+    ]
+    vectors = assistant.selector.vectors
+    question = "Who is the spokesperson of China's foreign ministry?"
+    assert possessors("The spokesperson of China's foreign ministry is Lim Soo-suk [1].", question) == ["china"]
+    moved = check("The spokesperson of China's foreign ministry is Lim Soo-suk [1].", ev, vectors, question)[0]
+    assert not moved.supported and moved.citations == (1,)  # [1] holds every word but the owner, China
+    right = "Who speaks for South Korea's foreign ministry?"
+    assert check("South Korea's foreign ministry spokesperson is Lim Soo-suk [1].", ev, vectors, right)[0].supported
+    # a possessive the question does not ask about is left to the other checks
+    assert possessors("Lim Soo-suk is South Korea's spokesperson.", "Who is Lim Soo-suk?") == []
 
 
 def test_each_part_of_a_two_part_question_gets_its_evidence(assistant: Assistant) -> None:
