@@ -57,7 +57,10 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
 def llama_build_problem() -> str | None:
     """What is wrong with the installed llama.cpp build on this CPU, with the fix; None when it fits
     (or when llama-cpp-python is not installed at all, which the caller reports itself)."""
-    probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120)
+    try:
+        probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None  # the probe itself could not run: loading the model will tell
     if probe.returncode == -signal.SIGILL:
         return f"llama-cpp-python was compiled for another CPU (illegal instruction); {_REBUILD}"
     if probe.returncode != 0:
