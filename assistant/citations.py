@@ -77,6 +77,7 @@ def check(
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
     worded = {e.n: Vocabulary(terms(e.quote)) for e in evidence}
+    quoted = [numbers(e.quote) for e in evidence]
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
@@ -96,10 +97,34 @@ def check(
             out.append(Sentence(sentence, keep, True, round(max(cited_scores.values()), 3)))
         elif best_j is not None and scores[best_j] >= SUPPORTED:
             out.append(Sentence(sentence, (evidence[best_j].n,), True, round(scores[best_j], 3)))
+        elif pair := _with_numbers_from_another(scores, told, [stated[e.n] for e in evidence], quoted):
+            out.append(Sentence(sentence, tuple(evidence[j].n for j in pair), True, round(scores[pair[0]], 3)))
         else:
             best = max(cited_scores.values(), default=0.0)
             out.append(Sentence(sentence, tuple(cited), False, round(best, 3)))
     return out
+
+
+def _with_numbers_from_another(
+    scores: list[float], told: set[str], stated: list[set[str]], quoted: list[set[str]]
+) -> tuple[int, int] | None:
+    """A sentence that joins two spans: (j, k) when span j supports its words and span k, itself about
+    the sentence (support from `JOINED`), states in its own words the numbers j lacks ("On September 12
+    and 13, Putin and Kim met for the first time since 2019", from "... met for the first time since
+    2019" and "... met on September 12 and 13"; an article's date lends k nothing here: "September 15,
+    2023" is not backed by a sentence from an article dated 2023-09-15). The best-supported such j,
+    then the best k."""
+    for j in sorted(range(len(scores)), key=lambda j: -scores[j]):
+        if scores[j] < SUPPORTED:
+            return None
+        lacking = told - stated[j]
+        ks = [k for k in range(len(scores)) if k != j and scores[k] >= JOINED and lacking <= quoted[k]]
+        if lacking and ks:
+            return j, max(ks, key=lambda k: scores[k])
+    return None
+
+
+JOINED = 0.25  # support from which a second span may lend a sentence the numbers its first span lacks
 
 
 def possessors(sentence: str, question: str) -> list[str]:

@@ -266,6 +266,29 @@ def test_a_number_the_sources_do_not_state_is_unsupported(assistant: Assistant) 
     assert asked[0].supported  # a number from the question is no invention
 
 
+def test_a_sentence_joining_a_span_and_the_numbers_of_another_cites_both(assistant: Assistant) -> None:
+    ev = [
+        Evidence(1, "a", "T", None, "2023-09-15", 0, 10, "Putin and Kim met at the Vostochny cosmodrome.", 1.0),
+        Evidence(
+            2, "a", "T", None, None, 20, 30, "Putin and Kim Jong Un met for the first time since 2019 in Russia.", 0.9
+        ),
+        Evidence(
+            3, "b", "U", None, None, 40, 50, "Both leaders met to cement their relations on September 12 and 13.", 0.8
+        ),
+    ]
+    vectors = assistant.selector.vectors
+    joined = check("On September 12 and 13, Putin and Kim Jong Un met for the first time since 2019 [1].", ev, vectors)
+    assert joined[0].supported and joined[0].citations == (2, 3)  # the words from [2], the dates from [3]
+    # a number only an article's date holds lends nothing: the date was invented ("15" is in 2023-09-15)
+    invented = check("On September 15, 2023, Putin and Kim Jong Un met for the first time since 2019 [2].", ev, vectors)
+    assert not invented[0].supported
+    # nor does a second span the sentence is not about: these dates are another event's
+    other = [*ev[:2], Evidence(3, "b", "U", None, None, 40, 50, "Markets fell on September 12 and 13.", 0.8)]
+    assert not check(
+        "On September 12 and 13, Putin and Kim Jong Un met for the first time since 2019 [2].", other, vectors
+    )[0].supported
+
+
 @pytest.mark.parametrize(
     ("text", "question", "nothing"),
     [
