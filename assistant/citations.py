@@ -77,7 +77,8 @@ def check(
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
     worded = {e.n: Vocabulary(terms(e.quote)) for e in evidence}
-    quoted = [numbers(e.quote) for e in evidence]
+    quoted = [numbers(e.quote) for e in evidence]  # without the title and date, for `_with_numbers_from_another`
+    stated_j = [stated[e.n] for e in evidence]
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
@@ -97,7 +98,7 @@ def check(
             out.append(Sentence(sentence, keep, True, round(max(cited_scores.values()), 3)))
         elif best_j is not None and scores[best_j] >= SUPPORTED:
             out.append(Sentence(sentence, (evidence[best_j].n,), True, round(scores[best_j], 3)))
-        elif pair := _with_numbers_from_another(scores, told, [stated[e.n] for e in evidence], quoted):
+        elif pair := _with_numbers_from_another(scores, told, stated_j, quoted):
             out.append(Sentence(sentence, tuple(evidence[j].n for j in pair), True, round(scores[pair[0]], 3)))
         else:
             best = max(cited_scores.values(), default=0.0)
