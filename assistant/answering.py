@@ -198,11 +198,12 @@ class Assistant:
                     pieces.append(piece)
                     yield piece
                 raw = "".join(pieces).strip()
-                if _is_refusal(raw, self.prompts.refusal) or _says_nothing(raw, [question, standalone]):
+                text = cite.without_list_numbers(raw)
+                if _is_refusal(text, self.prompts.refusal) or _says_nothing(text, [question, standalone]):
                     yield done(self.prompts.refusal, True, [], backend, raw)
                     return
                 corpus = self.retriever.vocabulary()
-                checked = cite.check(raw, evidence + shown, self.selector.vectors, standalone, corpus)
+                checked = cite.check(text, evidence + shown, self.selector.vectors, standalone, corpus)
                 if not any(s.supported for s in checked):
                     notice = "the model's answer could not be checked against the sources, so it is not shown"
                     yield done(self.prompts.refusal, True, [], backend, raw)
@@ -270,18 +271,17 @@ class Assistant:
         return messages
 
     def _user(self, evidence: Sequence[Evidence], question: str, template: str = "answer.j2") -> str:
-        """The last request: answer the question from the evidence (or, with verify.j2, say whether it can)."""
-        items = [
-            {
-                "n": e.n,
-                "article": e.article_id,
-                "title": e.title,
-                "date": (e.published_at or "")[:10],
-                "quote": " ".join(e.quote.split()),
-            }
-            for e in evidence
-        ]
-        return self.prompts.render(template, evidence=items, question=question)
+        """The last request: answer the question from the evidence (or, with verify.j2, say whether it can).
+
+        Sentences are grouped by article, and the articles come in the order of their best sentence: a
+        small model leans on what it reads first, so the best source must not sit under another article."""
+        articles: dict[str, dict[str, Any]] = {}
+        for e in evidence:
+            group = articles.setdefault(
+                e.article_id, {"title": e.title, "date": (e.published_at or "")[:10], "evidence": []}
+            )
+            group["evidence"].append({"n": e.n, "quote": " ".join(e.quote.split())})
+        return self.prompts.render(template, articles=list(articles.values()), question=question)
 
     def _extract(self, evidence: list[Evidence]) -> list[cite.Sentence]:
         """One to three evidence sentences, best first, quoted verbatim with their numbers."""

@@ -31,17 +31,31 @@ class Sentence:
     support: float
 
 
+# a list item's own number ("1. ", "2) ") or bullet at the start of a line, after any source markers
+_LIST_ITEM = re.compile(r"^(\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)*)(?:\d{1,2}[.)]|[-*•])[ \t]+", re.MULTILINE)
+
+
+def without_list_numbers(text: str) -> str:
+    """The answer without the numbers and bullets of a list it was written as: "[1] 1. Labourers ..."
+    states no count of 1, and the item number must not pass as a fact (or as the number asked for)."""
+    return _LIST_ITEM.sub(r"\1", text)
+
+
 def parse(text: str) -> list[tuple[str, list[int]]]:
-    """Answer text -> [(sentence without markers, cited numbers)], markers attached to their sentence."""
+    """Answer text -> [(sentence without markers, cited numbers)], markers attached to their sentence;
+    a sentence the model repeats word for word is kept once."""
     out: list[tuple[str, list[int]]] = []
     for lo, hi in sentence_spans(text):
         piece = text[lo:hi]
         numbers = [int(n) for m in MARKER.finditer(piece) for n in re.split(r"\s*[,;]\s*", m.group(1))]
         clean = MARKER.sub("", piece).strip()
         if not clean and out:  # a marker alone after the full stop belongs to the sentence before
-            out[-1][1].extend(numbers)
+            out[-1][1].extend(n for n in numbers if n not in out[-1][1])
             continue
-        if clean:
+        same = next((cited for said, cited in out if said == clean), None)
+        if same is not None:
+            same.extend(n for n in numbers if n not in same)
+        elif clean:
             out.append((clean, numbers))
     return out
 

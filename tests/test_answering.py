@@ -9,7 +9,7 @@ import pytest
 from conftest import ARTICLES, index
 
 from assistant.answering import Answer, Assistant, _says_nothing
-from assistant.citations import check, parse, possessors, unseen
+from assistant.citations import check, parse, possessors, unseen, without_list_numbers
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence, _candidates, answer_kind_bonus
 from assistant.prompts import Prompts
@@ -309,6 +309,36 @@ def test_a_sentence_joining_a_span_and_the_numbers_of_another_cites_both(assista
 )
 def test_an_answer_that_tells_nothing_is_a_refusal(text: str, question: str, nothing: bool) -> None:
     assert _says_nothing(text, [question]) is nothing
+
+
+def test_a_list_item_number_is_no_fact() -> None:
+    """The model sometimes numbers its sentences ("[1] 1. Labourers ..."): that 1 is not a count."""
+    raw = "[1] 1. Labourers from North Korea work in the lumber industry.\n[4] 2) More manpower could come."
+    text = without_list_numbers(raw)
+    assert text == "[1] Labourers from North Korea work in the lumber industry.\n[4] More manpower could come."
+    assert [numbers for _, numbers in parse(text)] == [[1], [4]]
+    question = "How many North Korean labourers work in the Russian far east?"
+    assert not _says_nothing(raw, [question]) and _says_nothing(text, [question])
+    kept = "In 2011 Kim became leader [1].\n- He met Putin on 13 September [2]."
+    assert without_list_numbers(kept) == "In 2011 Kim became leader [1].\nHe met Putin on 13 September [2]."
+
+
+def test_a_repeated_sentence_is_kept_once() -> None:
+    text = 'Kim Yo-jong said she was "grateful" [1]. Kim Yo-jong said she was "grateful" [1]. She smiled [2].'
+    assert parse(text) == [('Kim Yo-jong said she was "grateful".', [1]), ("She smiled.", [2])]
+
+
+def test_the_best_sources_article_comes_first(assistant: Assistant) -> None:
+    """Sources are grouped by article, in the order of each article's best sentence (not by article id)."""
+    ev = [
+        Evidence(1, "b", "Second id", None, "2023-09-15", 0, 5, "Kim left North Korea for the seventh time.", 0.9),
+        Evidence(2, "a", "First id", None, "2023-09-17", 0, 5, "Kim made two trips to Russia.", 0.7),
+        Evidence(3, "b", "Second id", None, "2023-09-15", 9, 20, "Kim became leader in 2011.", 0.6),
+    ]
+    prompt = assistant._user(ev, "How many times has Kim left North Korea?")
+    assert prompt.index('Article "Second id"') < prompt.index("[1] Kim left") < prompt.index("[3] Kim became")
+    assert prompt.index("[3] Kim became") < prompt.index('Article "First id"') < prompt.index("[2] Kim made")
+    assert prompt.count("Article ") == 2
 
 
 def test_the_verify_prompt_starts_as_the_answer_prompt(assistant: Assistant) -> None:
