@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,20 +190,18 @@ class Assistant:
                         yield self.prompts.refusal
                         yield done(self.prompts.refusal, True, [], backend)
                         return
-                timings["prompt_tokens"] = model.count_tokens(messages)
-                pieces: list[str] = []
-                for piece in model.stream(messages, self.settings.max_answer_tokens):
-                    if timings["first_token_ms"] is None:
-                        timings["first_token_ms"] = _ms(t0)
-                    pieces.append(piece)
-                    yield piece
-                raw = "".join(pieces).strip()
-                text = cite.without_list_numbers(raw)
-                if _is_refusal(text, self.prompts.refusal) or _says_nothing(text, [question, standalone]):
+                raws, answers = yield from self._generate(
+                    model, history, new, next_n, question, standalone, timings, t0
+                )
+                raw = " ".join(raws)
+                if not answers:
                     yield done(self.prompts.refusal, True, [], backend, raw)
                     return
                 corpus = self.retriever.vocabulary()
-                checked = cite.check(text, evidence + shown, self.selector.vectors, standalone, corpus)
+                checked: list[cite.Sentence] = []
+                for i, said in enumerate(answers):  # a further article's part adds only what its sources back
+                    part_checked = cite.check(said, evidence + shown, self.selector.vectors, standalone, corpus)
+                    checked += part_checked if i == 0 else [s for s in part_checked if s.supported]
                 if not any(s.supported for s in checked):
                     notice = "the model's answer could not be checked against the sources, so it is not shown"
                     yield done(self.prompts.refusal, True, [], backend, raw)
@@ -262,6 +260,57 @@ class Assistant:
         ranked = sorted(zip(scores.tolist(), shown, strict=True), key=lambda x: -x[0])
         return [e for score, e in ranked if score >= 0.6 * best][: self.settings.evidence_sentences], best
 
+    def _generate(
+        self,
+        model: LLM,
+        history: list[Turn],
+        evidence: list[Evidence],
+        first: int,
+        question: str,
+        standalone: str,
+        timings: dict[str, float | int | None],
+        t0: float,
+    ) -> Generator[str, None, tuple[list[str], list[str]]]:
+        """Streams the model's answer, part after part (see `_parts`); returns what it wrote for each part
+        (markers in the turn's numbers) and the parts that answer (a further part less its repeats)."""
+        raws: list[str] = []
+        answers: list[str] = []
+        for part in self._parts(evidence):
+            # each part is numbered from where this turn starts, and its numbers are mapped back
+            shown = _renumber(part, first)
+            messages = self._messages(history, shown, question)
+            if timings["prompt_tokens"] is None:
+                timings["prompt_tokens"] = model.count_tokens(messages)
+            if raws:
+                yield " "
+            pieces: list[str] = []
+            for piece in model.stream(messages, self.settings.max_answer_tokens):
+                if timings["first_token_ms"] is None:
+                    timings["first_token_ms"] = _ms(t0)
+                pieces.append(piece)
+                yield piece
+            to_turn = {a.n: b.n for a, b in zip(shown, part, strict=True)}
+            raws.append(_numbers_mapped("".join(pieces).strip(), to_turn, first))
+            said = cite.without_list_numbers(raws[-1])
+            said = cite.without_repeats(said, " ".join(answers)) if answers else said
+            if said and not (_is_refusal(said, self.prompts.refusal) or _says_nothing(said, [question, standalone])):
+                answers.append(said)
+        return raws, answers
+
+    def _parts(self, evidence: list[Evidence]) -> list[list[Evidence]]:
+        """The evidence in one part, or, when several articles have a sentence nearly as good as the best,
+        one part per such article: a small model answers from one article and misses the other's half."""
+        if not evidence:
+            return [evidence]
+        best: dict[str, float] = {}
+        for e in evidence:
+            best[e.article_id] = max(best.get(e.article_id, 0.0), e.score)
+        top = max(best.values())
+        strong = [a for a, score in best.items() if score >= self.settings.per_article * top]
+        if len(strong) < 2:
+            return [evidence]
+        return [[e for e in evidence if e.article_id == a] for a in strong]
+
     def _messages(self, history: list[Turn], evidence: list[Evidence], question: str) -> list[Message]:
         messages: list[Message] = [{"role": "system", "content": self.prompts.render("system.j2")}]
         for turn in history:
@@ -292,6 +341,21 @@ class Assistant:
 
 def _renumber(evidence: list[Evidence], first: int) -> list[Evidence]:
     return [dataclasses.replace(e, n=first + i) for i, e in enumerate(evidence)]
+
+
+def _numbers_mapped(text: str, numbers: dict[int, int], first: int) -> str:
+    """The model's markers with its part's numbers made the turn's; one naming no sentence of the part
+    becomes 0 (dropped by the citation check), one below `first` (an earlier turn's) stays."""
+
+    def mapped(m: re.Match[str]) -> str:
+        ns = [int(n) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        return (
+            m.group(0)[: m.start(1) - m.start()]
+            + ", ".join(str(n if n < first else numbers.get(n, 0)) for n in ns)
+            + "]"
+        )
+
+    return cite.MARKER.sub(mapped, text)
 
 
 def _cited(sentences: Sequence[cite.Sentence], evidence: Sequence[Evidence]) -> list[Citation]:

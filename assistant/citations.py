@@ -60,6 +60,19 @@ def parse(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+def without_repeats(text: str, before: str) -> str:
+    """`text` less its sentences that add at most one content word, and no number, to `before` (a second
+    article's part of the answer restating the first's: "The summit was held in the Far East [5].")."""
+    said = set(terms(before))
+    kept: list[str] = []
+    for lo, hi in sentence_spans(text):
+        new = set(terms(MARKER.sub(" ", text[lo:hi]))) - said
+        if len(new) > 1 or numbers(" ".join(new)):
+            kept.append(text[lo:hi].strip())
+            said |= new
+    return " ".join(kept)
+
+
 def support(sentence: str, quote: str, similarity: float) -> float:
     """How well `quote` backs `sentence`: 0.5 x content-word overlap + 0.5 x cosine similarity."""
     return 0.5 * overlap(terms(sentence), terms(quote)) + 0.5 * max(0.0, similarity)

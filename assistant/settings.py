@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         description="A follow-up answered by a model reuses the conversation's evidence, reading no new "
         "sentences, when its best sentence scores at least this share of the best new one.",
     )
+    per_article: float = Field(
+        0.9,
+        ge=0,
+        le=1.01,
+        description="When another article's best sentence scores at least this share of the best one, a model "
+        "backend answers from each such article's sentences in turn and joins the answers (1.01: never).",
+    )
     # --- answering ---------------------------------------------------------------------------------
     llm: Literal["local", "openai", "extractive"] = Field(
         "local", description="Answer backend: local llama.cpp model, an OpenAI-compatible server, or no LLM."

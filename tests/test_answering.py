@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES, index
 
-from assistant.answering import Answer, Assistant, _says_nothing
-from assistant.citations import check, parse, possessors, unseen, without_list_numbers
+from assistant.answering import Answer, Assistant, _numbers_mapped, _says_nothing
+from assistant.citations import check, parse, possessors, unseen, without_list_numbers, without_repeats
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence, _candidates, answer_kind_bonus
 from assistant.prompts import Prompts
@@ -339,6 +339,30 @@ def test_the_best_sources_article_comes_first(assistant: Assistant) -> None:
     assert prompt.index('Article "Second id"') < prompt.index("[1] Kim left") < prompt.index("[3] Kim became")
     assert prompt.index("[3] Kim became") < prompt.index('Article "First id"') < prompt.index("[2] Kim made")
     assert prompt.count("Article ") == 2
+
+
+def test_articles_about_as_good_as_each_other_are_answered_from_in_turn(assistant: Assistant) -> None:
+    """A small model answers from one article; when another's best sentence is nearly as good, each such
+    article's sentences get their own answer (numbered from the turn's first number, mapped back)."""
+    ev = [
+        Evidence(1, "a", "A", None, None, 0, 5, "Kirby said no nation should help Putin.", 0.80),
+        Evidence(2, "b", "B", None, None, 0, 5, "Sullivan warned of serious consequences.", 0.75),
+        Evidence(3, "a", "A", None, None, 9, 20, "The US called it desperation.", 0.60),
+        Evidence(4, "c", "C", None, None, 0, 5, "Lukashenko went to Sochi.", 0.50),
+    ]
+    assert assistant.settings.per_article == 0.9  # B's 0.75 is 0.94 of the best, C's 0.50 is 0.63
+    assert [[e.n for e in part] for part in assistant._parts(ev)] == [[1, 3], [2]]
+    weak = [dataclasses.replace(e, score=0.6) if e.article_id == "b" else e for e in ev]
+    assert assistant._parts(weak) == [weak]
+    assert _numbers_mapped("Sullivan warned [7]. Kirby too [7, 8][2]. Odd [9].", {7: 9, 8: 12}, 7) == (
+        "Sullivan warned [9]. Kirby too [9, 12][2]. Odd [0]."
+    )
+
+
+def test_a_second_article_s_part_restating_the_first_adds_nothing() -> None:
+    first = "The Putin-Kim summit took place in the Russian Far East [1]."
+    second = "The summit was held in the Russian Far East [5]. Kim became leader in 2012 [5]. Sullivan warned [6]."
+    assert without_repeats(second, first) == "Kim became leader in 2012 [5]. Sullivan warned [6]."
 
 
 def test_the_verify_prompt_starts_as_the_answer_prompt(assistant: Assistant) -> None:

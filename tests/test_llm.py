@@ -64,6 +64,21 @@ def test_a_plausible_question_the_articles_do_not_answer_is_refused_by_the_model
     assert kept.p_answerable is not None and kept.p_answerable >= bundled.verify_answerable
 
 
+def test_a_question_both_articles_answer_gets_a_part_from_each(
+    bundled: Settings, embedder: Embedder, model_path: Path
+) -> None:
+    """One article names Kirby, the other Sullivan: answered from all sentences at once, the model gave
+    one of them; each article's sentences answered in turn give both, each cited from its article."""
+    assistant = Assistant(bundled, embedder=embedder)
+    answer = assistant.ask(
+        "Which US officials warned against an arms deal between Russia and North Korea?", llm="local"
+    )
+    assert len(assistant._parts(answer.evidence)) == 2
+    assert "Kirby" in answer.answer and "Sullivan" in answer.answer
+    assert len({c.article_id for c in answer.citations if c.supported}) == 2
+    assert all(s.supported for s in answer.sentences)
+
+
 def test_instruction_inside_an_article_is_ignored(tmp_path: Path, embedder: Embedder, model_path: Path) -> None:
     corpus = tmp_path / "articles"
     corpus.mkdir()
