@@ -140,6 +140,7 @@ class Retriever:
         fused: dict[str, float] = {}
         by_id: dict[str, Hit] = {}
         similarity: dict[str, float | None] = {}
+        firsts: list[str] = []
         bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
@@ -150,13 +151,24 @@ class Retriever:
                     by_id.setdefault(hit.chunk.id, hit)
             if query == question:
                 similarity = {h.chunk.id: h.similarity for h in dense}
+                firsts = [ranking[0].chunk.id for ranking in (dense, lexical) if ranking]
         order = sorted(fused, key=lambda i: -fused[i])
         best = fused[order[0]] if order else 1.0
-        passages = [
+        return [
             to_passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
-            for i in _diverse(order, by_id)
+            for i in _with_firsts(_diverse(order, by_id), firsts, k)
         ]
-        return passages[:k]
+
+
+def _with_firsts(order: list[str], firsts: list[str], k: int) -> list[str]:
+    """The first k of `order`, in which each ranking's first pick has a place: a passage only one ranking
+    finds (a rare name BM25 ranks first, the embeddings 28th) fuses below ones both rank fairly well."""
+    top = order[:k]
+    missing = [i for i in dict.fromkeys(firsts) if i not in top]
+    if not missing:
+        return top
+    kept = [i for i in top if i in firsts] + [i for i in top if i not in firsts]
+    return [i for i in order if i in kept[: k - len(missing)] or i in missing]
 
 
 def _diverse(order: list[str], hits: dict[str, Hit], threshold: float = 0.6) -> list[str]:

@@ -11,7 +11,7 @@ from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
 
 from assistant.embedding import Embedder
 from assistant.indexer import Indexer
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retriever, _with_firsts
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -50,6 +50,17 @@ def test_search_finds_the_venue_first(bundled: Settings, embedder: Embedder) -> 
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
     # BM25 puts "... speculated that he would meet Putin in Vladivostok" first for this wording
     assert any("Vostochny" in p.text for p in retriever.retrieve("Where did Putin and Kim meet?", k=3))
+
+
+def test_each_ranking_s_first_pick_makes_the_cut(bundled: Settings, embedder: Embedder) -> None:
+    """BM25 ranks the passage naming the spokesperson first, the embeddings far down: fused, it fell
+    outside the ten best; the first pick of each ranking now always has a place."""
+    assert _with_firsts(["a", "b", "c", "d", "e"], ["a", "e"], 3) == ["a", "b", "e"]
+    assert _with_firsts(["a", "b", "c", "d"], ["d", "c"], 2) == ["c", "d"]
+    assert _with_firsts(["a", "b", "c"], ["a", "b"], 2) == ["a", "b"]
+    retriever = Retriever(bundled, Store(bundled), embedder)
+    passages = retriever.retrieve("Who speaks for South Korea's foreign ministry?", k=5)
+    assert any("Lim Soo-suk" in p.text for p in passages)
 
 
 def test_reindex_of_unchanged_corpus_embeds_nothing(settings: Settings, embedder: Embedder, corpus: Path) -> None:
