@@ -348,12 +348,8 @@ def _numbers_mapped(text: str, numbers: dict[int, int], first: int) -> str:
     becomes 0 (dropped by the citation check), one below `first` (an earlier turn's) stays."""
 
     def mapped(m: re.Match[str]) -> str:
-        ns = [int(n) for n in re.split(r"\s*[,;]\s*", m.group(1))]
-        return (
-            m.group(0)[: m.start(1) - m.start()]
-            + ", ".join(str(n if n < first else numbers.get(n, 0)) for n in ns)
-            + "]"
-        )
+        turn = [n if n < first else numbers.get(n, 0) for n in cite.marker_numbers(m)]
+        return m.group(0)[: m.start(1) - m.start()] + ", ".join(map(str, turn)) + "]"
 
     return cite.MARKER.sub(mapped, text)
 

@@ -41,13 +41,18 @@ def without_list_numbers(text: str) -> str:
     return _LIST_ITEM.sub(r"\1", text)
 
 
+def marker_numbers(marker: re.Match[str]) -> list[int]:
+    """The numbers of a `MARKER` match: "[2, 5]" -> [2, 5]."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", marker.group(1))]
+
+
 def parse(text: str) -> list[tuple[str, list[int]]]:
     """Answer text -> [(sentence without markers, cited numbers)], markers attached to their sentence;
     a sentence the model repeats word for word is kept once."""
     out: list[tuple[str, list[int]]] = []
     for lo, hi in sentence_spans(text):
         piece = text[lo:hi]
-        numbers = [int(n) for m in MARKER.finditer(piece) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        numbers = [n for m in MARKER.finditer(piece) for n in marker_numbers(m)]
         clean = MARKER.sub("", piece).strip()
         if not clean and out:  # a marker alone after the full stop belongs to the sentence before
             out[-1][1].extend(n for n in numbers if n not in out[-1][1])
