@@ -7,7 +7,7 @@ so an interrupted run never answers from half an article and a replaced article 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -74,22 +74,19 @@ class Store:
     # --- what is indexed -------------------------------------------------------------------------
 
     def records(self) -> dict[str, Record]:
-        got = self.articles.get(include=["metadatas"])
         return {
             key: Record(key, str(m["article_id"]), str(m["title"]), str(m["fingerprint"]), str(m["minhash"]))
-            for key, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+            for key, m, _ in _paged(self.articles, ["metadatas"])
         }
 
     def chunk_article_ids(self) -> set[str]:
-        got = self.chunks.get(include=["metadatas"])
-        return {str(m["article_id"]) for m in got["metadatas"] or []}
+        return {str(m["article_id"]) for _, m, _ in _paged(self.chunks, ["metadatas"])}
 
     def count(self) -> tuple[int, int]:
         return self.articles.count(), self.chunks.count()
 
     def list_articles(self) -> list[ArticleInfo]:
-        got = self.articles.get(include=["metadatas"])
-        infos = [_info(key, m) for key, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
+        infos = [_info(key, m) for key, m, _ in _paged(self.articles, ["metadatas"])]
         return sorted(infos, key=lambda a: (a.published_at or "", a.title))
 
     def article(self, article_id: str) -> tuple[ArticleInfo, str]:
@@ -107,18 +104,27 @@ class Store:
     ) -> dict[str, tuple[dict[str, Any], str]]:
         """Metadata and clean text ("" unless `text`) of the committed articles among `article_ids`
         (None: all of them)."""
-        include: Any = ["metadatas", "documents"] if text else ["metadatas"]
+        include = ["metadatas", "documents"] if text else ["metadatas"]
         if article_ids is None:
-            got = self.articles.get(include=include)
+            rows = _paged(self.articles, include)
         else:
             ids = sorted(set(article_ids))
-            if not ids:
-                return {}
-            where: Any = {"article_id": {"$in": ids}}
-            got = self.articles.get(where=where, include=include)
-        metas = got["metadatas"] or []
-        texts = got["documents"] or [""] * len(metas)
-        return {str(m["article_id"]): (dict(m), t) for m, t in zip(metas, texts, strict=True)}
+            rows = (
+                row
+                for lo in range(0, len(ids), _IN_LIMIT)
+                for row in _paged(self.articles, include, {"article_id": {"$in": ids[lo : lo + _IN_LIMIT]}})
+            )
+        return {str(m["article_id"]): (dict(m), t) for _, m, t in rows}
+
+    def shared(self, article_id: str) -> tuple[int, np.ndarray, str] | None:
+        """(chunk count, mean vector, minhash) of a committed article, for another key's exact copy of it."""
+        where: Any = {"article_id": article_id}
+        got = self.articles.get(where=where, include=["metadatas", "embeddings"], limit=1)
+        if not got["ids"]:
+            return None
+        meta: Any = (got["metadatas"] or [{}])[0]
+        vector = np.asarray(cast(Any, got["embeddings"])[0], dtype=np.float32)
+        return int(meta["n_chunks"]), vector, str(meta["minhash"])
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -223,10 +229,9 @@ class Store:
 
     def committed_chunks(self) -> tuple[list[str], list[Hit]]:
         """Every chunk of a committed article (for the keyword index), with its article's metadata."""
-        got = self.chunks.get(include=["metadatas"])
         articles = self._committed_texts(None)
         ids, hits = [], []
-        for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+        for chunk_id, meta, _ in _paged(self.chunks, ["metadatas"]):
             found = articles.get(str(meta["article_id"]))
             if found is not None:
                 ids.append(chunk_id)
@@ -235,11 +240,31 @@ class Store:
 
     def chunk_ids(self, where: dict[str, Any]) -> list[str]:
         """Ids of the chunks that match a metadata filter."""
-        return list(self.chunks.get(where=cast(Any, where), include=[])["ids"])
+        return [chunk_id for chunk_id, _, _ in _paged(self.chunks, [], where)]
 
     def _batches(self, n: int) -> Iterable[tuple[int, int]]:
         size = max(1, min(self.client.get_max_batch_size(), 2000))
         return ((lo, min(n, lo + size)) for lo in range(0, n, size))
+
+
+# SQLite, under Chroma, takes at most 32,766 variables in one statement, and a `get` binds one per row it
+# returns and one per id of an `$in` list: reads go page by page, `$in` lists in slices
+_PAGE = 5000
+_IN_LIMIT = 1000
+
+
+def _paged(collection: Any, include: list[str], where: Any = None) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(id, metadata, document or "") of every record of `collection` that matches `where`, a page at a time."""
+    offset = 0
+    while True:
+        got = collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+        ids = got["ids"]
+        metas = got["metadatas"] or [{}] * len(ids)
+        texts = got["documents"] or [""] * len(ids)
+        yield from zip(ids, (dict(m) for m in metas), texts, strict=True)
+        if len(ids) < _PAGE:
+            return
+        offset += _PAGE
 
 
 def _client(settings: Settings, *, create: bool) -> ClientAPI:
