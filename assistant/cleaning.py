@@ -38,6 +38,10 @@ _BOILERPLATE = [
     re.compile(r"^(follow us\b.*|facebook( page)?|twitter|instagram|youtube|whatsapp|linkedin|telegram)$", re.I),
     re.compile(r"^.{0,80}\b(designed and developed by|powered by)\b.{0,80}$", re.I),
     re.compile(r"^\(?(photo|photograph|image|picture|file photo|photo credit|credit)s?\s*:.{0,150}$", re.I),
+    # the video player's ad-feedback form (CNN): on a page whose story did not load, it is all the text there is,
+    # and every such page was a copy of every other (similarity 1.00 between unrelated stories)
+    re.compile(r"^(\d+\.\s*)?how relevant is this ad to you\?$", re.I),
+    re.compile(r"^video player was slow to load content\b.{0,200}$", re.I),
 ]
 _PHONE = re.compile(r"(\+\s?\d[\d\s()./-]{6,}\d|\(\+?\d{1,4}\)\s*[\d\s./-]{6,}\d)")
 _EMAIL = re.compile(r"\[email\s*protected\]|\b[\w.+-]+@[\w-]+\.[\w.-]+\b", re.I)

@@ -160,3 +160,19 @@ def test_story_line_after_a_footer_marker_is_not_cut() -> None:
     text = clean(Draft(key="x.txt", body=body, format="text")).text
     assert "Related:" not in text
     assert text.endswith("another sentence of twelve words or more.")
+
+
+# the whole text of 99 CNN pages of the RealTimeQA archive (the story did not load; only the player's form did):
+# each one was reported as a copy, similarity 1.00, of every other ("Apple ..." ~ "Pope Francis, in pictures")
+AD_FORM = (
+    "1. How relevant is this ad to you?\n\nVideo player was slow to load content Video content never loaded Ad froze "
+    "or did not finish loading Video content did not start after ad Audio on ad was too loud Other issues"
+)
+
+
+def test_a_page_of_only_the_video_ad_form_is_empty_not_a_copy_of_another() -> None:
+    with pytest.raises(ArticleError, match="empty article"):
+        clean(Draft(key="cnn.jsonl#1", body=AD_FORM, format="record", title="Apple is now worth $3 trillion | CNN"))
+    story = "Apple became the first company worth $3 trillion on Monday, as its shares rose in early trading."
+    article = clean(Draft(key="cnn.jsonl#2", body=f"{AD_FORM}\n\n{story}", format="record", title="Apple"))
+    assert article.text == story
