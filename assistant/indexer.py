@@ -63,6 +63,7 @@ class _Pending:
     fingerprint: str
     minhash: str
     replaces: str | None  # article id of the version this one replaces
+    copy: bool = False  # an exact copy of an article indexed under another key: shares its chunks
     chunks: list[Chunk] = field(default_factory=list)
 
 
@@ -87,8 +88,10 @@ class Indexer:
         for record in records.values():
             finder.add(record.key, dedup.decode(record.minhash))
         titles = {r.key: r.title for r in records.values()}
+        keys = {r.article_id: r.key for r in records.values()}  # the key of each article id known, pending too
 
         pending: list[_Pending] = []
+        copies: list[_Pending] = []
         seen: set[str] = set()
         for path in files:
             for item in load(path):
@@ -96,11 +99,12 @@ class Indexer:
                     report.skipped.append(item)
                     continue
                 seen.add(item.draft.key)
-                entry = self._prepare(item, records.get(item.draft.key), finder, titles, report)
+                entry = self._prepare(item, records.get(item.draft.key), finder, titles, keys, report)
                 if entry:
-                    pending.append(entry)
+                    (copies if entry.copy else pending).append(entry)
 
         self._embed_and_commit(pending, report, progress)
+        self._commit_copies(copies, report)
         if prune:
             self._prune(paths, records, seen, report)
         report.articles_total, report.chunks_total = self.store.count()
@@ -113,6 +117,7 @@ class Indexer:
         record: Record | None,
         finder: dedup.DuplicateFinder,
         titles: dict[str, str],
+        keys: dict[str, str],
         report: IndexReport,
     ) -> _Pending | None:
         key = item.draft.key
@@ -128,6 +133,16 @@ class Indexer:
             self.store.touch(key, item.fingerprint)
             report.unchanged += 1
             return None
+        replaces = record.article_id if record else None
+        if (original := keys.get(article.id)) is not None and original != key:
+            # the very same title and text under another key (a record the archive holds twice): its chunks
+            # are the original's, so it is embedded once and its record shares them
+            title = titles.get(original, original)
+            report.duplicates.append(Duplicate(key, original, title, 1.0))
+            if self.settings.duplicates == "skip":
+                report.skipped.append(Skipped(key, f"exact copy of {title!r} ({original})", error=False))
+                return None
+            return _Pending(article, item.fingerprint, "", replaces, copy=True)
         sig = dedup.signature(article.text)
         if match := finder.match(sig, exclude=key):
             other, similarity = match
@@ -138,7 +153,8 @@ class Indexer:
                 return None
         finder.add(key, sig)
         titles[key] = article.title
-        return _Pending(article, item.fingerprint, dedup.encode(sig), record.article_id if record else None)
+        keys[article.id] = key
+        return _Pending(article, item.fingerprint, dedup.encode(sig), replaces)
 
     def _embed_and_commit(self, pending: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
         """Embed slab after slab while a writer thread stores the previous one: the model never waits
@@ -166,6 +182,24 @@ class Indexer:
                 writing = writer.submit(self._write_slab, slab, vectors, report)
             if writing:
                 self._written(writing, report, progress, total)
+
+    def _commit_copies(self, copies: list[_Pending], report: IndexReport) -> None:
+        """Records of exact copies, after the originals they share chunks with are committed."""
+        entries = []
+        for e in copies:
+            found = self.store.shared(e.article.id)
+            if found is None:  # the original was not committed (it failed): nothing to share
+                report.skipped.append(Skipped(e.article.key, "exact copy of an article that could not be indexed"))
+                continue
+            n_chunks, vector, minhash = found
+            entries.append((e.article, e.fingerprint, minhash, n_chunks, vector))
+            if e.replaces:
+                report.updated += 1
+            else:
+                report.added += 1
+        self.store.commit(entries)
+        replaced = {e.replaces for e in copies if e.replaces}
+        self.store.delete_chunks(replaced - set(self.store.committed(replaced)))
 
     @staticmethod
     def _written(writing: Future[None], report: IndexReport, progress: Progress | None, total: int) -> None:

@@ -174,3 +174,28 @@ def test_bad_files_are_reported_and_the_rest_indexed(settings: Settings, embedde
     assert set(reasons) == {"image.txt", "latin1.txt", "empty.md"}
     assert "binary" in reasons["image.txt"] and "UTF-8" in reasons["latin1.txt"] and "empty" in reasons["empty.md"]
     assert [Path(s.key).name for s in report.skipped if not s.error] == ["notes.pdf"]
+
+
+def test_exact_copies_in_one_run_share_their_chunks(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    """The same file twice (RealTimeQA's 2025 archive holds 26 records twice under other urls): one `chunks.add`
+    received the same chunk ids twice and the whole run failed."""
+    shutil.copy(corpus / OBSERVER.name, corpus / "copy of observer.txt")
+    report, store = index(settings, embedder, corpus)
+    assert report.added == 3 and not report.failed
+    (dup,) = report.duplicates
+    assert dup.key.endswith("copy of observer.txt") and dup.similarity == 1.0
+    infos = store.list_articles()
+    assert len(infos) == 3 and len({i.id for i in infos}) == 2
+    assert store.chunks.count() == sum({i.id: i.n_chunks for i in infos}.values())  # embedded once
+    assert "Vostochny" in Retriever(settings, store, embedder).retrieve("Where was the summit held?", k=5)[0].text
+
+    again, _ = index(settings, embedder, corpus)
+    assert (again.added, again.unchanged, again.chunks_embedded) == (0, 3, 0)
+    # the original's file changes: its copy keeps the shared chunks
+    original = corpus / OBSERVER.name
+    original.write_text(original.read_text(encoding="utf-8").replace("crucial time", "critical time"), encoding="utf-8")
+    changed, _ = index(settings, embedder, corpus)
+    assert changed.updated == 1
+    by_key = {Path(i.key).name: i for i in store.list_articles()}
+    copy = by_key["copy of observer.txt"]
+    assert len(_chunks_of(store, copy.id)) == copy.n_chunks
