@@ -86,7 +86,7 @@ class Assistant:
     def __init__(self, settings: Settings, store: Store | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings)
-        self.embedder = embedder or Embedder(settings.embed_model, settings.embed_batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.retriever = Retriever(settings, self.store, self.embedder)
         self.selector = EvidenceSelector(self.embedder, settings.evidence_sentences, settings.evidence_tokens)
         self.prompts = Prompts(settings.prompts_dir)

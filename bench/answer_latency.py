@@ -66,7 +66,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     settings = Settings(index_dir=args.index or Path(tmp.name) / "index")
-    embedder = Embedder(settings.embed_model)
+    embedder = Embedder.from_settings(settings)
     if not args.index:
         Indexer(settings, Store(settings, create=True), embedder).run([ROOT / "articles"])
     assistant = Assistant(settings, embedder=embedder)

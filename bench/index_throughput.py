@@ -72,7 +72,7 @@ def main() -> None:
         corpus.mkdir()
         generate(corpus, args.articles)
         settings = Settings(index_dir=Path(tmp) / "index")
-        embedder = Embedder(settings.embed_model, settings.embed_batch_size)
+        embedder = Embedder.from_settings(settings)
         embedder.encode(["warm-up"] * embedder.batch_size)  # load the model outside both timings
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the run")
 

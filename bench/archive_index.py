@@ -1,0 +1,158 @@
+"""Indexing real news at archive scale: `assistant index` as a whole process, old settings against new, in one run.
+
+Takes the first N distinct articles of a RealTimeQA year (../shared/realtimeqa/articles-YEAR.jsonl.gz, read at
+run time, never copied into the project) into a JSONL file in a temporary folder, then:
+- the floor: bare torch float32 all-MiniLM-L6-v2 encoding each article's text in 96-token windows, batch 64
+  (in this process, the windows prepared before the clock starts);
+- `assistant index` in a child process for each settings variant (a fresh index each), timed from process
+  start to exit: chunks, tokens encoded, time in the model, peak RSS (the child's own, from wait4), size on disk;
+- the last variant again on the unchanged corpus (a re-index).
+
+    .venv/bin/python bench/archive_index.py --year 2025 --articles 1000 [--keep DIR]
+
+`--keep DIR` keeps each variant's index in DIR/VARIANT (outside the repository) for bench/archive_search.py.
+Targets (issue 16): new / old >= 2.5x; new >= 1.4x the floor; 10,000 articles < 30 min; re-index < 2% of a full
+run; peak RSS < 2.5 GB and flat in the number of articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "realtimeqa"
+# name -> environment of `assistant index` (the settings that differ from the defaults)
+VARIANTS = {
+    "old": {"ASSISTANT_EMBED_PRECISION": "float32"},  # the path before bfloat16 (96-token chunks)
+    "new": {},  # the defaults
+    "new-192": {"ASSISTANT_CHUNK_SIZE": "192"},  # the defaults with chunks of up to 192 tokens
+}
+
+
+def write_corpus(year: int, n: int, target: Path) -> int:
+    seen: set[str] = set()
+    with gzip.open(SHARED / f"articles-{year}.jsonl.gz", "rt", encoding="utf-8") as src, target.open("w") as out:
+        for line in src:
+            record = json.loads(line)
+            if record["url"] in seen:
+                continue
+            seen.add(record["url"])
+            out.write(line if line.endswith("\n") else line + "\n")
+            if len(seen) == n:
+                break
+    return len(seen)
+
+
+def floor(corpus: Path) -> tuple[float, int]:
+    """Seconds for bare float32 encoding of every article's text in 96-token windows, and the token count."""
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.embedding import model_path
+
+    model = SentenceTransformer(str(model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True)
+    tokenizer = model.tokenizer
+    windows = []
+    for line in corpus.open(encoding="utf-8"):
+        ids = tokenizer(json.loads(line)["body"], add_special_tokens=False)["input_ids"]
+        windows += [tokenizer.decode(ids[i : i + 94]) for i in range(0, len(ids), 94)]  # 94 + [CLS] + [SEP]
+    tokens = sum(len(tokenizer(w)["input_ids"]) for w in windows)
+    model.encode(windows[:64], batch_size=64)  # warm-up
+    started = time.perf_counter()
+    model.encode(windows, batch_size=64, normalize_embeddings=True)
+    return time.perf_counter() - started, tokens
+
+
+def run_index(corpus: Path, index_dir: Path, env: dict[str, str]) -> dict[str, float]:
+    child_env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_INDEX_DIR": str(index_dir), **env}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "assistant"), "index", str(corpus), "--json"],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: some articles skipped, which the report lists
+        sys.exit(f"assistant index failed with status {status}")
+    report = json.loads(out)
+    size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+    return {
+        "seconds": seconds,
+        "chunks": report["chunks_embedded"],
+        "articles": report["added"] + report["updated"],
+        "unchanged": report["unchanged"],
+        "skipped": len(report["skipped"]),
+        "model_s": report["encode_seconds"],
+        "rss_mb": usage.ru_maxrss / 1024,
+        "disk_mb": size / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--variants", default="old,new", help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--keep", type=Path, help="keep each variant's index in this folder, one folder each")
+    args = parser.parse_args()
+    if not SHARED.exists():
+        sys.exit(f"{SHARED} is missing: this benchmark reads RealTimeQA's articles from there")
+    from assistant.offline import stay_offline
+
+    stay_offline()
+    names = args.variants.split(",")
+    if unknown := set(names) - set(VARIANTS):
+        sys.exit(f"unknown variants {sorted(unknown)}: choose from {', '.join(VARIANTS)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / f"realtimeqa-{args.year}.jsonl"
+        n = write_corpus(args.year, args.articles, corpus)
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {n} articles of {args.year}")
+        floor_s, floor_tokens = floor(corpus)
+        print(f"floor: bare float32 encode of 96-token windows: {floor_s:.1f} s, {floor_tokens / floor_s:.0f} tokens/s")
+        results = {}
+        for i, name in enumerate(names):
+            results[name] = run_index(corpus, Path(tmp) / f"index{i}", VARIANTS[name])
+        last = Path(tmp) / f"index{len(names) - 1}"
+        rerun = run_index(corpus, last, VARIANTS[names[-1]])
+        if args.keep:
+            for i, name in enumerate(names):
+                shutil.rmtree(args.keep / name, ignore_errors=True)
+                shutil.copytree(Path(tmp) / f"index{i}", args.keep / name)
+
+    print(
+        f"\n{'variant':<10}{'wall s':>8}{'art/s':>7}{'chunks':>8}{'chunks/s':>9}{'model':>7}{'RSS MB':>8}"
+        f"{'disk MB':>8}{'x floor':>8}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:<10}{r['seconds']:8.1f}{r['articles'] / r['seconds']:7.2f}{r['chunks']:8.0f}"
+            f"{r['chunks'] / r['seconds']:9.1f}{r['model_s'] / r['seconds']:7.0%}{r['rss_mb']:8.0f}{r['disk_mb']:8.0f}"
+            f"{floor_s / r['seconds']:8.2f}"
+        )
+    if len(results) > 1:
+        first, final = results[names[0]], results[names[-1]]
+        print(f"new / old whole-process throughput: {first['seconds'] / final['seconds']:.2f}x (target >= 2.5x)")
+    print(f"new / floor: {floor_s / results[names[-1]]['seconds']:.2f}x (target >= 1.4x)")
+    full = results[names[-1]]["seconds"]
+    print(
+        f"re-index of the unchanged corpus: {rerun['seconds']:.1f} s, {rerun['seconds'] / full:.1%} of the full run "
+        f"(target < 2%; a whole process, imports included); {rerun['unchanged']:.0f} unchanged, "
+        f"{rerun['chunks']:.0f} chunks embedded"
+    )
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
