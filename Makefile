@@ -55,4 +55,4 @@ test: lint $(CHROMIUM)
 
 # removes the venv and the built index, keeps articles uploaded in the app (index/uploads/)
 clean:
-	rm -rf $(VENV) index/chroma.sqlite3 $(filter-out index/uploads/,$(wildcard index/*/))
+	rm -rf $(VENV) index/chroma.sqlite3 index/*-lexical.sqlite3* $(filter-out index/uploads/,$(wildcard index/*/))

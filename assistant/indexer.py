@@ -21,6 +21,7 @@ from assistant.chunking import Chunker
 from assistant.cleaning import clean
 from assistant.embedding import Embedder
 from assistant.errors import ArticleError
+from assistant.lexical import LexicalIndex
 from assistant.loaders import Loaded, Skipped, expand, load
 from assistant.settings import Settings
 from assistant.store import Record, Store
@@ -107,6 +108,11 @@ class Indexer:
         self._commit_copies(copies, report)
         if prune:
             self._prune(paths, records, seen, report)
+        lexical = LexicalIndex(self.settings.lexical_path())  # the keyword index follows what was committed
+        try:
+            lexical.sync(self.store)
+        finally:
+            lexical.close()
         report.articles_total, report.chunks_total = self.store.count()
         report.seconds = time.perf_counter() - started
         return report

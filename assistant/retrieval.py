@@ -1,7 +1,7 @@
 """Question -> passages: dense (Chroma) and BM25 rankings fused by reciprocal rank fusion.
 
-Filters (source, date range) are Chroma `where` clauses, so both rankings only ever see matching
-chunks: the dense query carries the clause, and BM25 is masked to the chunk ids Chroma returns for it.
+Filters (source, date range) apply inside each index, so both rankings only ever see matching chunks: the
+dense query carries them as a Chroma `where` clause, and the keyword index masks its rows by the same bounds.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from assistant.dates import parse_date, to_timestamp
 from assistant.embedding import Embedder
 from assistant.errors import ConfigError
+from assistant.lexical import LexicalIndex
 from assistant.questions import question_parts
 from assistant.settings import Settings
 from assistant.store import Hit, Store
@@ -45,17 +44,26 @@ class Filters:
         filters.where()  # a bad date fails here, before any work
         return filters
 
-    def where(self) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if self.source:
-            clauses.append({"source": {"$eq": self.source}})
-        if self.since:
-            clauses.append({"published_ts": {"$gte": _timestamp(self.since, "since")}})
+    def bounds(self) -> tuple[str | None, int | None, int | None]:
+        """(source, first and last second of publication), None where unbounded."""
+        since = _timestamp(self.since, "since") if self.since else None
+        until = None
         if self.until:
-            end = _timestamp(self.until, "until")
+            until = _timestamp(self.until, "until")
             if len(self.until.strip()) <= 10:  # a bare date: up to the end of that day
-                end += 86399
-            clauses.append({"published_ts": {"$lte": end}})
+                until += 86399
+        return self.source, since, until
+
+    def where(self) -> dict[str, Any] | None:
+        """The same bounds as a Chroma `where` clause."""
+        source, since, until = self.bounds()
+        clauses: list[dict[str, Any]] = []
+        if source:
+            clauses.append({"source": {"$eq": source}})
+        if since is not None:
+            clauses.append({"published_ts": {"$gte": since}})
+        if until is not None:
+            clauses.append({"published_ts": {"$lte": until}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -69,69 +77,38 @@ def _timestamp(value: str, name: str) -> int:
     return ts
 
 
-class _Lexical:
-    """A BM25 index (bm25s) over the committed chunks, and the words of the corpus it holds."""
-
-    def __init__(self, store: Store) -> None:
-        import bm25s
-
-        self.ids, self.hits = store.committed_chunks()
-        self.row = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
-        self.bm25 = bm25s.BM25()
-        corpus = [terms(f"{h.article['title']}\n{h.chunk.text}") or ["∅"] for h in self.hits]
-        if corpus:
-            self.bm25.index(corpus, show_progress=False)
-        self.vocabulary = Vocabulary(t for chunk in corpus for t in chunk)
-
-    def rank(self, question: str, k: int, allowed: list[str] | None) -> list[Hit]:
-        query = terms(question)
-        if not query or not self.ids:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=np.float32)
-            mask[[self.row[i] for i in allowed if i in self.row]] = 1.0
-            if not mask.any():
-                return []
-        known = [t for t in query if t in self.bm25.vocab_dict]
-        if not known:
-            return []
-        docs, scores = self.bm25.retrieve(
-            [known], k=min(k, len(self.ids)), show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [self.hits[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-
 class Retriever:
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self._lexical: _Lexical | None = None
-        self._lexical_version: tuple[int, int] | None = None
+        self._lexical: LexicalIndex | None = None
+        self._synced: str | None = None  # the store's generation the keyword index was last brought in line with
 
-    def lexical(self) -> _Lexical:
-        version = self.store.count()
-        if self._lexical is None or version != self._lexical_version:
-            self._lexical = _Lexical(self.store)
-            self._lexical_version = version
+    def lexical(self) -> LexicalIndex:
+        """The keyword index, first brought in line with the store if any process changed the store since the
+        last look (one small read when nothing changed)."""
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.settings.lexical_path())
+        generation = self.store.generation()
+        if generation != self._synced:
+            self._lexical.sync(self.store)
+            self._synced = generation
         return self._lexical
 
     def vocabulary(self) -> Vocabulary:
         """The (stemmed) words the committed articles hold, titles included."""
-        return self.lexical().vocabulary
+        return self.lexical().vocabulary()
 
     def refresh(self) -> None:
-        """Forget the BM25 index (call after the articles changed)."""
-        self._lexical = None
+        """Look at the store again before the next question (call after the articles changed)."""
+        self._synced = None
 
     def retrieve(self, question: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         s = self.settings
         k = k or s.retrieve_k
-        where = (filters or Filters()).where()
-        allowed = self.store.chunk_ids(where) if where else None
-        if allowed is not None and not allowed:
-            return []
+        filters = filters or Filters()
+        where = filters.where()
         candidates = max(s.candidates, k)
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
         parts = question_parts(question)
@@ -144,7 +121,8 @@ class Retriever:
         bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
-            lexical = bm25.rank(query, candidates, allowed)
+            found = bm25.rank(terms(query), candidates, *filters.bounds())
+            lexical = self.store.hits([(f.article_id, f.n, f.start, f.end) for f in found])
             for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
                 for rank, hit in enumerate(ranking, start=1):
                     fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (s.rrf_k + rank)

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         None,
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); when set, the index lives there.",
     )
+    lexical_dir: Path | None = Field(
+        None,
+        description="Folder of the keyword index (a SQLite file that follows the Chroma index). Default: the index "
+        "folder; with a Chroma server, ~/.cache/news-assistant/lexical/ on each machine.",
+    )
     chroma_host: str | None = Field(None, description="Chroma server host (alternative to chroma_url).")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
@@ -173,6 +178,13 @@ class Settings(BaseSettings):
 
     def uploads_path(self) -> Path:
         return self.uploads_dir or self.index_dir / "uploads"
+
+    def lexical_path(self) -> Path:
+        server = self.chroma_server()
+        if server:
+            folder = self.lexical_dir or self.model_cache_dir / "lexical"
+            return folder / f"{server[0]}-{server[1]}-{self.collection_prefix}.sqlite3"
+        return (self.lexical_dir or self.index_dir) / f"{self.collection_prefix}-lexical.sqlite3"
 
     def chroma_server(self) -> tuple[str, int, bool] | None:
         """(host, port, ssl) of the configured Chroma server, or None for the embedded index."""

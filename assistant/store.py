@@ -7,6 +7,7 @@ so an interrupted run never answers from half an article and a replaced article 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -72,6 +73,15 @@ class Store:
             )
 
     # --- what is indexed -------------------------------------------------------------------------
+
+    def generation(self) -> str:
+        """A token that changes whenever any process commits or removes articles (the lexical index and other
+        app processes watch it): one small read of the articles collection's metadata."""
+        collection = self.client.get_collection(self.articles.name, embedding_function=None)
+        return f"{collection.id}:{(collection.metadata or {}).get('generation', '')}"
+
+    def _changed(self) -> None:
+        self.articles.modify(metadata={"embed_model": self.settings.embed_model, "generation": uuid.uuid4().hex})
 
     def records(self) -> dict[str, Record]:
         return {
@@ -175,6 +185,7 @@ class Store:
             documents=[e[0].text for e in entries],
             metadatas=cast(Any, metas),
         )
+        self._changed()
 
     def touch(self, key: str, fingerprint: str) -> None:
         """Remember a new fingerprint for an article whose clean text did not change."""
@@ -183,6 +194,7 @@ class Store:
     def delete_records(self, keys: Sequence[str]) -> None:
         if keys:
             self.articles.delete(ids=list(keys))
+            self._changed()
 
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
         ids = sorted(set(article_ids))
@@ -195,6 +207,7 @@ class Store:
         info, _ = self.article(article_id)
         where: Any = {"article_id": article_id}
         self.articles.delete(where=where)
+        self._changed()
         self.delete_chunks([article_id])
         return info
 
@@ -227,20 +240,35 @@ class Store:
             hits.append(Hit(_chunk(meta, found[1]), found[0], 1.0 - float(dist)))
         return hits[:k]
 
-    def committed_chunks(self) -> tuple[list[str], list[Hit]]:
-        """Every chunk of a committed article (for the keyword index), with its article's metadata."""
-        articles = self._committed_texts(None)
+    def hits(self, chunks: Sequence[tuple[str, int, int, int]]) -> list[Hit]:
+        """The chunks (article id, n, start, end) of committed articles among `chunks`, in order, with their texts."""
+        articles = self._committed_texts(c[0] for c in chunks)
+        return [
+            Hit(Chunk(a, n, start, end, articles[a][1][start:end]), articles[a][0], 0.0)
+            for a, n, start, end in chunks
+            if a in articles
+        ]
+
+    def committed_chunks(self, article_ids: Sequence[str] | None = None) -> tuple[list[str], list[Hit]]:
+        """Every chunk of the committed articles (all of them, or those of `article_ids`), with its article's
+        metadata: what the keyword index reads."""
+        articles = self._committed_texts(article_ids)
+        if article_ids is None:
+            rows: Iterable[tuple[str, dict[str, Any], str]] = _paged(self.chunks, ["metadatas"])
+        else:
+            wanted = sorted(articles)
+            rows = (
+                row
+                for lo in range(0, len(wanted), _IN_LIMIT)
+                for row in _paged(self.chunks, ["metadatas"], {"article_id": {"$in": wanted[lo : lo + _IN_LIMIT]}})
+            )
         ids, hits = [], []
-        for chunk_id, meta, _ in _paged(self.chunks, ["metadatas"]):
+        for chunk_id, meta, _ in rows:
             found = articles.get(str(meta["article_id"]))
             if found is not None:
                 ids.append(chunk_id)
                 hits.append(Hit(_chunk(meta, found[1]), found[0], 0.0))
         return ids, hits
-
-    def chunk_ids(self, where: dict[str, Any]) -> list[str]:
-        """Ids of the chunks that match a metadata filter."""
-        return [chunk_id for chunk_id, _, _ in _paged(self.chunks, [], where)]
 
     def _batches(self, n: int) -> Iterable[tuple[int, int]]:
         size = max(1, min(self.client.get_max_batch_size(), 2000))

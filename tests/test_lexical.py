@@ -1,0 +1,133 @@
+"""The keyword index in SQLite: BM25 as bm25s ranked it, kept on disk, and always in line with the store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
+
+from assistant.embedding import Embedder
+from assistant.lexical import Entry, LexicalIndex
+from assistant.retrieval import Filters, Retriever
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.terms import terms
+
+QUERIES = [
+    "Where was the summit held?",
+    "Who is the Kremlin spokesperson?",
+    "Vostochny cosmodrome satellite rockets",
+    "What did the United States warn about arms deals?",
+    "Kim Jong-un armoured train",
+]
+
+
+def _entries(store: Store) -> list[Entry]:
+    ids, hits = store.committed_chunks()
+    by_article: dict[str, list[tuple[str, int, int, int, str]]] = {}
+    for chunk_id, hit in zip(ids, hits, strict=True):
+        by_article.setdefault(hit.chunk.article_id, []).append(
+            (chunk_id, hit.chunk.n, hit.chunk.start, hit.chunk.end, hit.chunk.text)
+        )
+    titles = {i.id: i.title for i in store.list_articles()}
+    return [Entry(a, titles[a], None, None, chunks) for a, chunks in by_article.items()]
+
+
+def test_ranks_as_bm25s_did(bundled: Settings, tmp_path: Path) -> None:
+    """The same scores as bm25s (Lucene's BM25, k1 1.5, b 0.75) over the same stemmed words."""
+    import bm25s
+
+    store = Store(bundled)
+    entries = _entries(store)
+    lexical = LexicalIndex(tmp_path / "lexical.sqlite3")
+    lexical.add(entries)
+    ids = [c[0] for e in entries for c in e.chunks]
+    corpus = [terms(f"{e.title}\n{c[4]}") for e in entries for c in e.chunks]
+    reference = bm25s.BM25()
+    reference.index(corpus, show_progress=False)
+    for question in QUERIES:
+        query = [t for t in terms(question) if t in reference.vocab_dict]
+        docs, scores = reference.retrieve([query], k=10, show_progress=False)
+        expected = [(ids[int(d)], round(float(s), 4)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        got = [(f.chunk_id, round(f.score, 4)) for f in lexical.rank(terms(question), 10)]
+        assert got == expected, question
+
+
+def test_kept_on_disk_and_merged_without_changing_a_ranking(bundled: Settings, tmp_path: Path) -> None:
+    store = Store(bundled)
+    entries = _entries(store)
+    path = tmp_path / "lexical.sqlite3"
+    lexical = LexicalIndex(path)
+    for entry in entries:  # one segment of postings per chunk: many segments
+        for chunk in entry.chunks:
+            lexical.add([Entry(f"{entry.article_id}/{chunk[0]}", entry.title, None, None, [chunk])])
+    before = [[f.chunk_id for f in lexical.rank(terms(q), 10)] for q in QUERIES]
+    segments = lexical._db.execute("SELECT COUNT(DISTINCT segment) FROM postings").fetchone()[0]
+    assert segments < 33  # merged along the way
+    lexical.merge()
+    assert lexical._db.execute("SELECT COUNT(DISTINCT segment) FROM postings").fetchone()[0] == 1
+    assert [[f.chunk_id for f in lexical.rank(terms(q), 10)] for q in QUERIES] == before
+    lexical.close()
+    again = LexicalIndex(path)  # another process opens the file: nothing to read again
+    assert [[f.chunk_id for f in again.rank(terms(q), 10)] for q in QUERIES] == before
+
+
+def test_follows_the_store_after_a_crash_an_edit_and_a_removal(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    _, store = index(settings, embedder, corpus)
+    path = settings.lexical_path()
+    assert path.exists()
+    lexical = LexicalIndex(path)
+    assert lexical.article_ids() == {i.id for i in store.list_articles()}
+
+    # a run stopped after the store's commit and before the keyword index followed: the next look mends it
+    lexical.remove(list(lexical.article_ids())[:1])
+    retriever = Retriever(settings, store, embedder)
+    assert "Vostochny" in retriever.retrieve("Vostochny cosmodrome", k=3)[0].text
+    assert lexical.article_ids() == {i.id for i in store.list_articles()}
+
+    # an edit that keeps the article's length and the chunk count (the keyword index was rebuilt only when
+    # counts changed, and kept the old words): the old words go, the new ones are found at their offsets
+    for name in (PUTIN_KIM.name, OBSERVER.name):
+        edited = corpus / name
+        edited.write_text(edited.read_text(encoding="utf-8").replace("Vostochny", "Baikonurr"), encoding="utf-8")
+    before = store.count()
+    index(settings, embedder, corpus)
+    assert store.count() == before
+    found = retriever.lexical().rank(terms("Baikonurr"), 5)
+    assert len(found) >= 2
+    assert all("Baikonurr" in store.article(f.article_id)[1][f.start : f.end] for f in found)
+    assert retriever.lexical().rank(terms("Vostochny"), 5) == []
+
+    # removed through another Store object (another process would do the same through the server)
+    other = Store(settings)
+    (observer,) = [i for i in other.list_articles() if i.key.endswith(OBSERVER.name)]
+    other.remove_article(observer.id)
+    assert observer.id not in {p.article_id for p in retriever.retrieve("Sunday Observer Sri Lanka", k=6)}
+    assert observer.id not in retriever.lexical().article_ids()
+
+
+def test_filters_apply_inside_the_keyword_index(bundled: Settings, embedder: Embedder) -> None:
+    store = Store(bundled)
+    lexical = Retriever(bundled, store, embedder).lexical()
+    sources = {i.source for i in store.list_articles()}
+    for source in sources:
+        assert source is not None
+        found = lexical.rank(terms("Putin Kim summit"), 10, *Filters(source=source).bounds())
+        assert found and {store.article(f.article_id)[0].source for f in found} == {source}
+    assert lexical.rank(terms("Putin Kim summit"), 10, *Filters(source="Nobody").bounds()) == []
+    assert lexical.rank(terms("Putin Kim summit"), 10, *Filters(until="2001-01-01").bounds()) == []
+
+
+def test_a_rebuilt_store_starts_the_keyword_index_over(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(ARTICLES / OBSERVER.name, folder)
+    _, store = index(settings, embedder, ARTICLES)
+    store.reset()
+    _, store = index(settings, embedder, folder)
+    lexical = LexicalIndex(settings.lexical_path())
+    assert lexical.article_ids() == {i.id for i in store.list_articles()}
+    assert len(lexical.article_ids()) == 1
