@@ -100,7 +100,7 @@ def router(service: Service) -> APIRouter:
                 path.write_bytes(f.file.read())
                 saved.append((f.filename or f"upload-{i}.txt", path))
             report = service.upload(saved)
-        data = {k: v for k, v in vars(report).items() if k != "embedded_texts"}
+        data = dict(vars(report))
         data["skipped"] = [vars(s) for s in report.skipped]
         data["duplicates"] = [vars(d) for d in report.duplicates]
         return data

@@ -102,9 +102,7 @@ def index(
     finally:
         progress.close()
     if as_json:
-        data = dataclasses.asdict(report)
-        data.pop("embedded_texts")
-        _print_json(data)
+        _print_json(dataclasses.asdict(report))
     else:
         typer.echo(
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
@@ -123,7 +121,7 @@ class _Progress:
     """Progress of long work on stderr: tqdm's bar on a terminal; elsewhere (a log, CI), where a bar would be
     a smear of carriage returns, one plain line at most every `interval` seconds, none for a short run."""
 
-    def __init__(self, interval: float, what: str = "embedding", unit: str = "chunk") -> None:
+    def __init__(self, interval: float, what: str = "indexing", unit: str = "article") -> None:
         self.interval = interval
         self.what, self.unit = what, unit
         self._bar: Any = None

@@ -22,12 +22,12 @@ from assistant.cleaning import clean
 from assistant.embedding import Embedder
 from assistant.errors import ArticleError
 from assistant.lexical import LexicalIndex
-from assistant.loaders import Loaded, Skipped, expand, load
+from assistant.loaders import Loaded, Skipped, count, expand, load
 from assistant.settings import Settings
 from assistant.store import Record, Store
 from assistant.types import Article, Chunk
 
-Progress = Callable[[int, int], None]  # (chunks embedded and stored so far, chunks to embed)
+Progress = Callable[[int, int], None]  # (articles read and, if new or changed, stored so far; articles in all)
 
 
 @dataclass
@@ -51,7 +51,6 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     encode_seconds: float = 0.0  # of `seconds`, in the embedding model
-    embedded_texts: list[str] = field(default_factory=list, repr=False)  # what was encoded, for benchmarks
 
     @property
     def failed(self) -> list[Skipped]:
@@ -91,20 +90,9 @@ class Indexer:
         titles = {r.key: r.title for r in records.values()}
         keys = {r.article_id: r.key for r in records.values()}  # the key of each article id known, pending too
 
-        pending: list[_Pending] = []
         copies: list[_Pending] = []
         seen: set[str] = set()
-        for path in files:
-            for item in load(path):
-                if isinstance(item, Skipped):
-                    report.skipped.append(item)
-                    continue
-                seen.add(item.draft.key)
-                entry = self._prepare(item, records.get(item.draft.key), finder, titles, keys, report)
-                if entry:
-                    (copies if entry.copy else pending).append(entry)
-
-        self._embed_and_commit(pending, report, progress)
+        self._stream(files, records, finder, titles, keys, seen, copies, report, progress)
         self._commit_copies(copies, report)
         if prune:
             self._prune(paths, records, seen, report)
@@ -162,32 +150,71 @@ class Indexer:
         keys[article.id] = key
         return _Pending(article, item.fingerprint, dedup.encode(sig), replaces)
 
-    def _embed_and_commit(self, pending: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
-        """Embed slab after slab while a writer thread stores the previous one: the model never waits
-        for Chroma. One write is in flight at a time and slabs are written in order, so every commit
-        still lands whole, after its chunks."""
-        if not pending:
-            return
+    def _stream(
+        self,
+        files: list[Path],
+        records: dict[str, Record],
+        finder: dedup.DuplicateFinder,
+        titles: dict[str, str],
+        keys: dict[str, str],
+        seen: set[str],
+        copies: list[_Pending],
+        report: IndexReport,
+        progress: Progress | None,
+    ) -> None:
+        """Read, clean and chunk article after article into slabs; embed each full slab while a writer thread
+        stores the one before (the model never waits for Chroma). Only a slab or two is in memory at a time,
+        whatever the archive's size. One write is in flight at a time and slabs are written in order, so
+        every commit still lands whole, after its chunks."""
+        total = sum(count(path) for path in files)
         chunker = self.chunker()
-        for entry in pending:
-            entry.chunks = chunker.chunk(entry.article)
-        total = sum(len(e.chunks) for e in pending)
+        handled = 0
+        slab: list[_Pending] = []
+        size = 0
         if progress:
             progress(0, total)
-        slabs: list[list[_Pending]] = [[]]
-        for entry in pending:
-            if sum(len(e.chunks) for e in slabs[-1]) >= self.settings.index_slab:
-                slabs.append([])
-            slabs[-1].append(entry)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
             writing: Future[None] | None = None
-            for slab in slabs:
+            in_flight = 0  # articles of the slab being written
+
+            def flush() -> None:
+                nonlocal writing, in_flight, slab, size
                 vectors = self._embed(slab, report)
                 if writing:
-                    self._written(writing, report, progress, total)
-                writing = writer.submit(self._write_slab, slab, vectors, report)
+                    writing.result()  # a failed write stops the run here
+                writing, in_flight = writer.submit(self._write_slab, slab, vectors, report), len(slab)
+                slab, size = [], 0
+
+            for path in files:
+                for item in load(path):
+                    handled += 1
+                    entry = None
+                    if isinstance(item, Skipped):
+                        report.skipped.append(item)
+                    else:
+                        seen.add(item.draft.key)
+                        entry = self._prepare(item, records.get(item.draft.key), finder, titles, keys, report)
+                    if entry and entry.copy:
+                        copies.append(entry)
+                    elif entry:
+                        try:
+                            entry.chunks = chunker.chunk(entry.article)
+                        except ArticleError as exc:
+                            report.skipped.append(Skipped(entry.article.key, str(exc)))
+                        else:
+                            slab.append(entry)
+                            size += len(entry.chunks)
+                            if size >= self.settings.index_slab:
+                                flush()
+                    if progress:
+                        written = not writing or writing.done()
+                        progress(min(handled, total) - len(slab) - (0 if written else in_flight), total)
+            if slab:
+                flush()
             if writing:
-                self._written(writing, report, progress, total)
+                writing.result()
+        if progress:
+            progress(total, total)
 
     def _commit_copies(self, copies: list[_Pending], report: IndexReport) -> None:
         """Records of exact copies, after the originals they share chunks with are committed."""
@@ -207,19 +234,12 @@ class Indexer:
         replaced = {e.replaces for e in copies if e.replaces}
         self.store.delete_chunks(replaced - set(self.store.committed(replaced)))
 
-    @staticmethod
-    def _written(writing: Future[None], report: IndexReport, progress: Progress | None, total: int) -> None:
-        writing.result()  # a failed write stops the run here
-        if progress:
-            progress(report.chunks_embedded, total)
-
     def _embed(self, slab: list[_Pending], report: IndexReport) -> np.ndarray:
         articles = {e.article.id: e.article for e in slab}
         texts = [embed_input(articles[c.article_id], c) for e in slab for c in e.chunks]
         started = time.perf_counter()
         vectors = self.embedder.encode(texts)
         report.encode_seconds += time.perf_counter() - started
-        report.embedded_texts += texts
         return vectors
 
     def _write_slab(self, slab: list[_Pending], vectors: np.ndarray, report: IndexReport) -> None:

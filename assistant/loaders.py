@@ -5,13 +5,14 @@ One bad file or record never stops the rest: each failure comes back as a `Skipp
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from assistant.errors import ArticleError
 from assistant.types import Draft
@@ -20,7 +21,8 @@ TEXT = {".txt", ".text"}
 MARKDOWN = {".md", ".markdown"}
 HTML = {".html", ".htm"}
 RECORDS = {".json", ".jsonl", ".ndjson"}
-SUPPORTED = TEXT | MARKDOWN | HTML | RECORDS
+STREAMED = {".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"}  # record files read a line at a time, whatever their size
+SUPPORTED = TEXT | MARKDOWN | HTML | RECORDS | STREAMED
 _RECORD_FIELDS = {"title", "body", "source", "url", "author", "published_at"}
 
 
@@ -46,25 +48,53 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
             raise ArticleError(f"{path}: no such file or folder")
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-            ours = [p for p in found if p.suffix.lower() in SUPPORTED]
+            ours = [p for p in found if kind(p) in SUPPORTED]
             if not ours:
                 raise ArticleError(f"{path}: no article files found (looked for {', '.join(sorted(SUPPORTED))})")
             files += ours
             skipped += [
                 Skipped(str(p.resolve()), "not an article file type", error=False)
                 for p in found
-                if p.suffix.lower() not in SUPPORTED
+                if kind(p) not in SUPPORTED
             ]
-        elif path.suffix.lower() in SUPPORTED:
+        elif kind(path) in SUPPORTED:
             files.append(path)
         else:
             raise ArticleError(f"{path}: unsupported file type (use {', '.join(sorted(SUPPORTED))})")
     return files, skipped
 
 
+def kind(path: Path) -> str:
+    """The file's type as SUPPORTED names it: its suffix, or its last two for a gzipped record file."""
+    two = "".join(path.suffixes[-2:]).lower()
+    return two if two in STREAMED else path.suffix.lower()
+
+
+def count(path: Path) -> int:
+    """How many articles `path` holds, for progress: a record file's non-blank lines (or records), else 1."""
+    try:
+        if kind(path) in STREAMED:
+            with _open(path) as lines:
+                return sum(1 for line in lines if line.strip())
+        if kind(path) == ".json":
+            data = json.loads(path.read_bytes())
+            records = data.get("articles", data.get("data", [data])) if isinstance(data, dict) else data
+            return len(records) if isinstance(records, list) else 1
+    except (OSError, ValueError, EOFError):
+        pass  # load() says what is wrong with it
+    return 1
+
+
+def _open(path: Path) -> IO[bytes]:
+    return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix.lower() == ".gz" else path.open("rb")
+
+
 def load(path: Path) -> Iterator[Loaded | Skipped]:
     """The drafts in one file, or why it cannot be read."""
     key = str(path.resolve())
+    if kind(path) in STREAMED:
+        yield from _stream_records(key, path)
+        return
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -83,7 +113,7 @@ def load(path: Path) -> Iterator[Loaded | Skipped]:
         yield Skipped(key, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8")
         return
     if suffix in RECORDS:
-        yield from _records(key, text, jsonl=suffix != ".json")
+        yield from _records(key, text)
     elif suffix in MARKDOWN:
         yield from _guard(key, data, lambda: _markdown(key, text))
     else:
@@ -175,29 +205,43 @@ def _markdown(key: str, text: str) -> Draft:
     )
 
 
-def _records(key: str, text: str, *, jsonl: bool) -> Iterator[Loaded | Skipped]:
-    """News-dataset records: `title`, `body` and optional `source`, `url`, `author`, `published_at`."""
-    items: list[tuple[int, Any]] = []
-    if jsonl:
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                items.append((n, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                yield Skipped(f"{key}#{n}", f"line {n} is not valid JSON: {exc.msg}")
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Skipped(key, f"not valid JSON: {exc.msg} (line {exc.lineno})")
-            return
-        records = data.get("articles", data.get("data", [data])) if isinstance(data, dict) else data
-        if not isinstance(records, list):
-            yield Skipped(key, "JSON holds no list of article records")
-            return
-        items = list(enumerate(records, 1))
-    for n, record in items:
+def _stream_records(key: str, path: Path) -> Iterator[Loaded | Skipped]:
+    """JSON Lines records, one line in memory at a time (an archive file may hold tens of thousands)."""
+    try:
+        with _open(path) as lines:
+            for n, raw in enumerate(lines, 1):
+                if n == 1 and b"\x00" in raw[:8192]:
+                    yield Skipped(key, "binary file, not text")
+                    return
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield Skipped(
+                        f"{key}#{n}", f"line {n} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+                    )
+                except json.JSONDecodeError as exc:
+                    yield Skipped(f"{key}#{n}", f"line {n} is not valid JSON: {exc.msg}")
+                else:
+                    yield _record(key, n, record)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        yield Skipped(key, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _records(key: str, text: str) -> Iterator[Loaded | Skipped]:
+    """A JSON file of news-dataset records (a list, or one under "articles" or "data"): `title`, `body` and
+    optional `source`, `url`, `author`, `published_at`."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Skipped(key, f"not valid JSON: {exc.msg} (line {exc.lineno})")
+        return
+    records = data.get("articles", data.get("data", [data])) if isinstance(data, dict) else data
+    if not isinstance(records, list):
+        yield Skipped(key, "JSON holds no list of article records")
+        return
+    for n, record in enumerate(records, 1):
         yield _record(key, n, record)
 
 

@@ -95,7 +95,7 @@ class Service:
                 self.status.model = f"failed: {exc}"
 
     def _progress(self, done: int, total: int) -> None:
-        self.status.message = f"Building the index from {self.settings.articles_dir}/: {done} of {total} chunks"
+        self.status.message = f"Building the index from {self.settings.articles_dir}/: {done} of {total} articles"
 
     def assistant(self, wait: float = 120.0) -> Assistant:
         """The loaded assistant, waiting up to `wait` seconds for the background load."""

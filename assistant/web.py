@@ -251,7 +251,7 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
         try:
             report = service.upload(
                 [(Path(p).name, Path(p)) for p in paths],
-                progress=lambda done, total: progress(done / max(total, 1), desc=f"embedding {done}/{total} chunks"),
+                progress=lambda done, total: progress(done / max(total, 1), desc=f"indexing {done}/{total} articles"),
             )
         except AssistantError as exc:
             return f"**Not indexed:** {exc}", *refresh(), paths

@@ -98,7 +98,7 @@ def main() -> None:
             started = time.perf_counter()
             report = Indexer(settings, Store(settings, create=True), embedder).run([corpus])
             pipeline_s = time.perf_counter() - started
-            assert sorted(report.embedded_texts) == sorted(texts), "the bare run must encode the pipeline's texts"
+            assert report.chunks_embedded == len(texts), "the bare run must encode the pipeline's texts"
             bares.append(bare(texts))
             rounds.append((pipeline_s, report.encode_seconds, (bares[-2] + bares[-1]) / 2))
 

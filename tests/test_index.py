@@ -199,3 +199,22 @@ def test_exact_copies_in_one_run_share_their_chunks(settings: Settings, embedder
     by_key = {Path(i.key).name: i for i in store.list_articles()}
     copy = by_key["copy of observer.txt"]
     assert len(_chunks_of(store, copy.id)) == copy.n_chunks
+
+
+def test_an_article_whose_chunks_cannot_be_placed_is_skipped_by_name(
+    settings: Settings, embedder: Embedder, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose offsets cannot be found stopped the whole run with an AssertionError."""
+    from llama_index.core.node_parser import SentenceSplitter
+
+    real = SentenceSplitter.split_text
+
+    def split_text(self: SentenceSplitter, text: str) -> list[str]:
+        return ["a chunk of no article"] if "crucial time" in text else real(self, text)
+
+    monkeypatch.setattr(SentenceSplitter, "split_text", split_text)
+    report, store = index(settings, embedder, corpus)
+    assert report.added == 1
+    (failed,) = report.failed
+    assert failed.key.endswith(OBSERVER.name) and "could not be indexed" in failed.reason
+    assert [i.key for i in store.list_articles()] == [str((corpus / PUTIN_KIM.name).resolve())]

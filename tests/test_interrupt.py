@@ -90,7 +90,7 @@ def _stop_mid_run(corpus: Path, settings: Settings, signum: int) -> tuple[int, s
         lines = []
         for line in proc.stderr:
             lines.append(line)
-            progress = re.match(r"embedding: (\d+)/(\d+) chunks", line)
+            progress = re.match(r"indexing: (\d+)/(\d+) articles", line)
             if progress and 0 < int(progress[1]) < int(progress[2]):
                 proc.send_signal(signum)
                 break

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.cleaning import clean
 from assistant.errors import ArticleError
-from assistant.loaders import Loaded, Skipped, expand, load
+from assistant.loaders import Loaded, Skipped, count, expand, load
 
 STORY = (
     "The city council approved the new bridge on Monday after a long debate. "
@@ -136,3 +136,24 @@ def test_expand_reports_empty_and_missing_folders(tmp_path: Path) -> None:
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
     with pytest.raises(ArticleError, match="unsupported file type"):
         expand([tmp_path / "x.pdf"])
+
+
+def test_gzipped_json_lines_are_read_a_line_at_a_time(tmp_path: Path) -> None:
+    """Archive dumps come gzipped (RealTimeQA's articles-YEAR.jsonl.gz); a line that is not UTF-8 is skipped
+    by its number, the rest is read."""
+    import gzip
+
+    path = tmp_path / "archive.jsonl.gz"
+    lines = [
+        json.dumps({"title": f"Story {i}", "body": f"{STORY} Number {i}.", "url": f"http://h/{i}"}) for i in range(3)
+    ]
+    with gzip.open(path, "wb") as out:
+        out.write(("\n".join(lines[:2]) + "\n").encode())
+        out.write(b'{"title": "Caf\xe9", "body": "x"}\n')
+        out.write((lines[2] + "\n").encode())
+    assert expand([tmp_path]) == ([path], [])
+    assert count(path) == 4
+    items = list(load(path))
+    assert [i.draft.title for i in items if isinstance(i, Loaded)] == ["Story 0", "Story 1", "Story 2"]
+    (bad,) = [i for i in items if isinstance(i, Skipped)]
+    assert bad.key.endswith("archive.jsonl.gz#3") and "line 3 is not UTF-8" in bad.reason
