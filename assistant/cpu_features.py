@@ -69,4 +69,8 @@ def llama_build_problem() -> str | None:
     lacking = missing(probe.stdout, flags) if flags is not None else []
     if lacking:
         return f"llama-cpp-python was compiled for a CPU with {', '.join(lacking)}, which this one lacks; {_REBUILD}"
+    if "AMX_INT8 = 1" in probe.stdout:
+        # its weight buffers in Intel AMX crash llama.cpp 0.3.36 in the first decode (a segmentation fault, seen
+        # on a Sapphire Rapids Xeon); `make setup` builds without AMX (-mno-amx-*)
+        return f"llama-cpp-python was compiled with Intel AMX, which crashes it at the first answer; {_REBUILD}"
     return None

@@ -55,3 +55,16 @@ def test_a_build_that_dies_of_an_illegal_instruction_gives_the_extractive_answer
     answer = Assistant(bundled, embedder=embedder).ask("Who is the Russian defence minister?", llm="local")
     assert answer.llm == "extractive" and "compiled for another CPU" in (answer.notice or "")
     assert "Soigu" in answer.answer and answer.citations
+
+
+def test_a_build_with_intel_amx_is_refused_before_it_crashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama.cpp 0.3.36 built with AMX (-march=native on a Sapphire Rapids Xeon) dies of a segmentation fault in its
+    first decode; `make setup` builds without it, and a build made otherwise is named before it is loaded."""
+    fake = tmp_path / "llama_cpp"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "def llama_print_system_info():\n    return b'CPU : AVX2 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | '\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr("assistant.cpu_features.cpu_flags", lambda: {"avx2", "amx_int8"})
+    assert "compiled with Intel AMX" in (llama_build_problem() or "")
