@@ -174,7 +174,8 @@ class LexicalIndex:
             return self._vocabulary
 
     def article_ids(self) -> set[str]:
-        return {a for (a,) in self._db.execute("SELECT article_id FROM articles")}
+        with self._lock:
+            return {a for (a,) in self._db.execute("SELECT article_id FROM articles")}
 
     def count(self) -> int:
         with self._lock:
@@ -282,7 +283,8 @@ class LexicalIndex:
                 db.execute(f"DELETE FROM {table}")
 
     def _meta(self, db: sqlite3.Connection, key: str, default: str) -> str:
-        got = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            got = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(got[0]) if got else default
 
     # --- following the store ---------------------------------------------------------------------
