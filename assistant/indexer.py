@@ -270,8 +270,12 @@ class Indexer:
         return Chunker(self.embedder.tokenize, size, self.settings.chunk_overlap)
 
     def _collect_orphans(self, records: dict[str, Record]) -> None:
-        """Chunks of articles that an interrupted run embedded but never committed."""
-        orphans = self.store.chunk_article_ids() - {r.article_id for r in records.values()}
+        """Chunks of articles that an interrupted run embedded but never committed. Only a count when there are
+        none (reading every chunk's metadata took most of a re-index of an unchanged archive)."""
+        committed = {r.article_id: r.n_chunks for r in records.values()}
+        if self.store.count()[1] == sum(committed.values()):
+            return
+        orphans = self.store.chunk_article_ids() - set(committed)
         self.store.delete_chunks(orphans)
 
     def _prune(self, paths: list[Path], records: dict[str, Record], seen: set[str], report: IndexReport) -> None:

@@ -32,6 +32,7 @@ class Record:
     title: str
     fingerprint: str
     minhash: str
+    n_chunks: int
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ class Store:
 
     def records(self) -> dict[str, Record]:
         return {
-            key: Record(key, str(m["article_id"]), str(m["title"]), str(m["fingerprint"]), str(m["minhash"]))
+            key: Record(
+                key, str(m["article_id"]), str(m["title"]), str(m["fingerprint"]), str(m["minhash"]), int(m["n_chunks"])
+            )
             for key, m, _ in _paged(self.articles, ["metadatas"])
         }
 
