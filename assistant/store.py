@@ -121,12 +121,7 @@ class Store:
         if article_ids is None:
             rows = _paged(self.articles, include)
         else:
-            ids = sorted(set(article_ids))
-            rows = (
-                row
-                for lo in range(0, len(ids), _IN_LIMIT)
-                for row in _paged(self.articles, include, {"article_id": {"$in": ids[lo : lo + _IN_LIMIT]}})
-            )
+            rows = _paged_in(self.articles, include, sorted(set(article_ids)))
         return {str(m["article_id"]): (dict(m), t) for _, m, t in rows}
 
     def shared(self, article_id: str) -> tuple[int, np.ndarray, str] | None:
@@ -259,12 +254,7 @@ class Store:
         if article_ids is None:
             rows: Iterable[tuple[str, dict[str, Any], str]] = _paged(self.chunks, ["metadatas"])
         else:
-            wanted = sorted(articles)
-            rows = (
-                row
-                for lo in range(0, len(wanted), _IN_LIMIT)
-                for row in _paged(self.chunks, ["metadatas"], {"article_id": {"$in": wanted[lo : lo + _IN_LIMIT]}})
-            )
+            rows = _paged_in(self.chunks, ["metadatas"], sorted(articles))
         ids, hits = [], []
         for chunk_id, meta, _ in rows:
             found = articles.get(str(meta["article_id"]))
@@ -296,6 +286,12 @@ def _paged(collection: Any, include: list[str], where: Any = None) -> Iterator[t
         if len(ids) < _PAGE:
             return
         offset += _PAGE
+
+
+def _paged_in(collection: Any, include: list[str], article_ids: list[str]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """As `_paged`, for the records of `article_ids`, named a slice at a time."""
+    for lo in range(0, len(article_ids), _IN_LIMIT):
+        yield from _paged(collection, include, {"article_id": {"$in": article_ids[lo : lo + _IN_LIMIT]}})
 
 
 def _client(settings: Settings, *, create: bool) -> ClientAPI:
