@@ -167,7 +167,7 @@ class Indexer:
         whatever the archive's size. One write is in flight at a time and slabs are written in order, so
         every commit still lands whole, after its chunks."""
         total = sum(count(path) for path in files)
-        chunker = self.chunker()
+        chunker: Chunker | None = None  # made at the first article to embed: it loads the model and llama-index
         handled = 0
         slab: list[_Pending] = []
         size = 0
@@ -197,6 +197,7 @@ class Indexer:
                     if entry and entry.copy:
                         copies.append(entry)
                     elif entry:
+                        chunker = chunker or self.chunker()
                         try:
                             entry.chunks = chunker.chunk(entry.article)
                         except ArticleError as exc:
