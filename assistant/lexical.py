@@ -173,6 +173,11 @@ class LexicalIndex:
                 self._vocabulary = Vocabulary(t for (t,) in self._db.execute("SELECT DISTINCT term FROM postings"))
             return self._vocabulary
 
+    def sources(self) -> list[str]:
+        """The sources (publishers) of the indexed chunks: no read of every article's record."""
+        with self._lock:
+            return sorted(self._current().sources)
+
     def article_ids(self) -> set[str]:
         with self._lock:
             return {a for (a,) in self._db.execute("SELECT article_id FROM articles")}

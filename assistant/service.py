@@ -136,7 +136,9 @@ class Service:
         return self.assistant().store.list_articles()
 
     def sources(self) -> list[str]:
-        return sorted({a.source for a in self.articles() if a.source})
+        """The indexed sources, from the keyword index (each filtered question asks; listing every article
+        record for it grew with the archive)."""
+        return self.assistant().retriever.lexical().sources()
 
     def article(self, article_id: str) -> tuple[ArticleInfo, str]:
         return self.assistant().store.article(article_id)

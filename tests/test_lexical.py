@@ -113,6 +113,7 @@ def test_filters_apply_inside_the_keyword_index(bundled: Settings, embedder: Emb
     store = Store(bundled)
     lexical = Retriever(bundled, store, embedder).lexical()
     sources = {i.source for i in store.list_articles()}
+    assert lexical.sources() == sorted(s for s in sources if s)  # what the filters offer, without a scan
     for source in sources:
         assert source is not None
         found = lexical.rank(terms("Putin Kim summit"), 10, *Filters(source=source).bounds())
