@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.terms import Vocabulary, terms
+from assistant.types import Chunk
 
 if TYPE_CHECKING:
     from assistant.store import Store
@@ -55,7 +56,7 @@ class Entry:
     title: str
     source: str | None
     published_ts: int | None
-    chunks: Sequence[tuple[str, int, int, int, str]]  # (chunk id, n, start, end, text)
+    chunks: Sequence[Chunk]
 
 
 @dataclass(frozen=True)
@@ -229,16 +230,15 @@ class LexicalIndex:
                     continue
                 held.add(entry.article_id)
                 db.execute("INSERT INTO articles VALUES (?)", (entry.article_id,))
-                for chunk_id, n, start, end, text in entry.chunks:
-                    counts = Counter(terms(f"{entry.title}\n{text}"))
+                for c in entry.chunks:
+                    counts = Counter(terms(f"{entry.title}\n{c.text}"))
                     for term, tf in counts.items():
                         rows, tfs = postings.setdefault(term, ([], []))
                         rows.append(next_row)
                         tfs.append(min(tf, 65535))
                     length = sum(counts.values())
-                    chunk_rows.append(
-                        (next_row, chunk_id, entry.article_id, n, start, end, entry.source, entry.published_ts, length)
-                    )
+                    where = (entry.source, entry.published_ts)
+                    chunk_rows.append((next_row, c.id, entry.article_id, c.n, c.start, c.end, *where, length))
                     next_row += 1
             db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
             segment = int(db.execute("SELECT COALESCE(MAX(segment), 0) + 1 FROM postings").fetchone()[0])
@@ -294,14 +294,14 @@ class LexicalIndex:
 
     # --- following the store ---------------------------------------------------------------------
 
-    def sync(self, store: Store, progress: Any = None) -> tuple[int, int]:
+    def sync(self, store: Store) -> tuple[int, int]:
         """Add the store's committed articles this index lacks and drop those it no longer holds; returns
         (articles added, articles removed). A store built anew (another collection) starts the index over."""
         collection = str(store.chunks.id)
-        if self._meta(self._db, "collection", collection) != collection:
-            self.reset()
-        with self._writing() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('collection', ?)", (collection,))
+        if self._meta(self._db, "collection", "") != collection:  # written once, not at each sync (a write
+            self.reset()  # makes every process read the row arrays again)
+            with self._writing() as db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('collection', ?)", (collection,))
         committed = {r.article_id for r in store.records().values()}
         held = self.article_ids()
         gone = held - committed
@@ -310,18 +310,15 @@ class LexicalIndex:
         new = sorted(committed - held)
         for lo in range(0, len(new), 200):
             self.add(_entries(store, new[lo : lo + 200]))
-            if progress:
-                progress(min(lo + 200, len(new)), len(new))
         return len(new), len(gone)
 
 
 def _entries(store: Store, article_ids: list[str]) -> list[Entry]:
-    by_article: dict[str, list[tuple[str, int, int, int, str]]] = {}
+    by_article: dict[str, list[Chunk]] = {}
     meta: dict[str, dict[str, Any]] = {}
-    for chunk_id, hit in zip(*store.committed_chunks(article_ids), strict=True):
-        c = hit.chunk
-        by_article.setdefault(c.article_id, []).append((chunk_id, c.n, c.start, c.end, c.text))
-        meta[c.article_id] = hit.article
+    for hit in store.committed_chunks(article_ids)[1]:
+        by_article.setdefault(hit.chunk.article_id, []).append(hit.chunk)
+        meta[hit.chunk.article_id] = hit.article
     return [
         Entry(a, str(meta[a]["title"]), meta[a].get("source"), meta[a].get("published_ts"), chunks)
         for a, chunks in by_article.items()

@@ -108,7 +108,7 @@ class Retriever:
         s = self.settings
         k = k or s.retrieve_k
         filters = filters or Filters()
-        where = filters.where()
+        where, bounds = filters.where(), filters.bounds()
         candidates = max(s.candidates, k)
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
         parts = question_parts(question)
@@ -121,7 +121,7 @@ class Retriever:
         bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
-            found = bm25.rank(terms(query), candidates, *filters.bounds())
+            found = bm25.rank(terms(query), candidates, *bounds)
             lexical = self.store.hits([(f.article_id, f.n, f.start, f.end) for f in found])
             for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
                 for rank, hit in enumerate(ranking, start=1):

@@ -13,6 +13,7 @@ from assistant.retrieval import Filters, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.terms import terms
+from assistant.types import Chunk
 
 QUERIES = [
     "Where was the summit held?",
@@ -24,12 +25,9 @@ QUERIES = [
 
 
 def _entries(store: Store) -> list[Entry]:
-    ids, hits = store.committed_chunks()
-    by_article: dict[str, list[tuple[str, int, int, int, str]]] = {}
-    for chunk_id, hit in zip(ids, hits, strict=True):
-        by_article.setdefault(hit.chunk.article_id, []).append(
-            (chunk_id, hit.chunk.n, hit.chunk.start, hit.chunk.end, hit.chunk.text)
-        )
+    by_article: dict[str, list[Chunk]] = {}
+    for hit in store.committed_chunks()[1]:
+        by_article.setdefault(hit.chunk.article_id, []).append(hit.chunk)
     titles = {i.id: i.title for i in store.list_articles()}
     return [Entry(a, titles[a], None, None, chunks) for a, chunks in by_article.items()]
 
@@ -42,8 +40,8 @@ def test_ranks_as_bm25s_did(bundled: Settings, tmp_path: Path) -> None:
     entries = _entries(store)
     lexical = LexicalIndex(tmp_path / "lexical.sqlite3")
     lexical.add(entries)
-    ids = [c[0] for e in entries for c in e.chunks]
-    corpus = [terms(f"{e.title}\n{c[4]}") for e in entries for c in e.chunks]
+    ids = [c.id for e in entries for c in e.chunks]
+    corpus = [terms(f"{e.title}\n{c.text}") for e in entries for c in e.chunks]
     reference = bm25s.BM25()
     reference.index(corpus, show_progress=False)
     for question in QUERIES:
@@ -61,7 +59,7 @@ def test_kept_on_disk_and_merged_without_changing_a_ranking(bundled: Settings, t
     lexical = LexicalIndex(path)
     for entry in entries:  # one segment of postings per chunk: many segments
         for chunk in entry.chunks:
-            lexical.add([Entry(f"{entry.article_id}/{chunk[0]}", entry.title, None, None, [chunk])])
+            lexical.add([Entry(f"{entry.article_id}/{chunk.id}", entry.title, None, None, [chunk])])
     before = [[f.chunk_id for f in lexical.rank(terms(q), 10)] for q in QUERIES]
     segments = lexical._db.execute("SELECT COUNT(DISTINCT segment) FROM postings").fetchone()[0]
     assert segments < 33  # merged along the way
