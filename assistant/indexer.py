@@ -167,7 +167,7 @@ class Indexer:
         whatever the archive's size. One write is in flight at a time and slabs are written in order, so
         every commit still lands whole, after its chunks."""
         total = sum(count(path) for path in files)
-        chunker: Chunker | None = None  # made at the first article to embed: it loads the model and llama-index
+        chunker: Chunker | None = None  # made at the first article to embed: it loads the tokenizer
         handled = 0
         slab: list[_Pending] = []
         size = 0
@@ -268,7 +268,7 @@ class Indexer:
     def chunker(self) -> Chunker:
         # chunks leave room for the title that is embedded with each of them
         size = max(32, min(self.settings.chunk_size, self.embedder.max_tokens - 48))
-        return Chunker(self.embedder.tokenize, size, self.settings.chunk_overlap)
+        return Chunker(self.embedder.token_starts, size, self.settings.chunk_overlap)
 
     def _collect_orphans(self, records: dict[str, Record]) -> None:
         """Chunks of articles that an interrupted run embedded but never committed. Only a count when there are

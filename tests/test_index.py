@@ -14,6 +14,7 @@ from assistant.indexer import Indexer
 from assistant.retrieval import Retriever, _with_firsts
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.types import Article, Chunk
 
 _SENTENCE_END = re.compile(r"[.!?”\"’)]$")
 
@@ -201,18 +202,22 @@ def test_exact_copies_in_one_run_share_their_chunks(settings: Settings, embedder
     assert len(_chunks_of(store, copy.id)) == copy.n_chunks
 
 
-def test_an_article_whose_chunks_cannot_be_placed_is_skipped_by_name(
+def test_an_article_that_cannot_be_chunked_is_skipped_by_name(
     settings: Settings, embedder: Embedder, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A chunk whose offsets cannot be found stopped the whole run with an AssertionError."""
-    from llama_index.core.node_parser import SentenceSplitter
+    """A chunk whose offsets could not be found (llama-index's splitter, before) stopped the whole run with an
+    AssertionError: a chunker's failure on one article skips that article, named."""
+    from assistant.chunking import Chunker
+    from assistant.errors import ArticleError
 
-    real = SentenceSplitter.split_text
+    real = Chunker.chunk
 
-    def split_text(self: SentenceSplitter, text: str) -> list[str]:
-        return ["a chunk of no article"] if "crucial time" in text else real(self, text)
+    def chunk(self: Chunker, article: Article) -> list[Chunk]:
+        if "crucial time" in article.text:
+            raise ArticleError("chunk 3 is not in the article's text, so it could not be indexed")
+        return real(self, article)
 
-    monkeypatch.setattr(SentenceSplitter, "split_text", split_text)
+    monkeypatch.setattr(Chunker, "chunk", chunk)
     report, store = index(settings, embedder, corpus)
     assert report.added == 1
     (failed,) = report.failed
