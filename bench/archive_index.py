@@ -4,7 +4,8 @@ Takes the first N distinct articles of a RealTimeQA year (../shared/realtimeqa/a
 run time, never copied into the project) into a JSONL file in a temporary folder, then:
 - the floor: bare torch float32 all-MiniLM-L6-v2 encoding each article's text in 96-token windows, batch 64
   (in this process, the windows prepared before the clock starts);
-- `assistant index` in a child process for each settings variant (a fresh index each), timed from process
+- `assistant index` in a child process for each variant (`old`: the code of OLD_COMMIT, before this issue's work;
+  the others: this code with settings) (a fresh index each), timed from process
   start to exit: chunks, tokens encoded, time in the model, peak RSS (the child's own, from wait4), size on disk;
 - the last variant again on the unchanged corpus (a re-index).
 
@@ -30,13 +31,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "realtimeqa"
+# the code before issue 16's work: the "old" variant runs this commit's `assistant` package (float32 torch,
+# llama-index's splitter, the writes of then), taken from git into the run's temporary folder
+OLD_COMMIT = "a44ed36"
 # name -> environment of `assistant index` (the settings that differ from the defaults)
 VARIANTS = {
-    "old": {"ASSISTANT_EMBED_PRECISION": "float32"},  # the path before bfloat16 (96-token chunks)
+    "old": {},  # OLD_COMMIT's code with its defaults
     "new": {},  # the defaults
+    "new-torch": {"ASSISTANT_EMBED_BACKEND": "torch"},  # the defaults with sentence-transformers' own bfloat16
+    "new-fp32": {"ASSISTANT_EMBED_PRECISION": "float32"},  # the defaults in float32
     "new-192": {"ASSISTANT_CHUNK_SIZE": "192"},  # the defaults with chunks of up to 192 tokens
-    "new-no-overlap": {"ASSISTANT_CHUNK_OVERLAP": "0"},  # the defaults without sentences repeated between chunks
+    "new-no-overlap": {"ASSISTANT_CHUNK_OVERLAP": "0"},  # the defaults without paragraphs repeated between chunks
 }
+
+
+def old_code(folder: Path) -> Path:
+    """OLD_COMMIT's package and prompts, for `python -m assistant` with this folder first on the path."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", OLD_COMMIT, "assistant", "prompts"], cwd=ROOT, capture_output=True)
+    if archive.returncode:
+        sys.exit(f"git archive {OLD_COMMIT} failed: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
 
 
 def write_corpus(year: int, n: int, target: Path) -> int:
@@ -72,28 +88,47 @@ def floor(corpus: Path) -> tuple[float, int]:
     return time.perf_counter() - started, tokens
 
 
-def encoded_tokens(index_dir: Path) -> int:
-    """Tokens the model read for the index's chunks: each chunk under its title, as the indexer embeds it."""
-    from assistant.embedding import Embedder
-    from assistant.settings import Settings
-    from assistant.store import Store
+_COUNT_TOKENS = """
+import sys
+from pathlib import Path
+from assistant.embedding import Embedder
+from assistant.settings import Settings
+from assistant.store import Store
+settings = Settings(index_dir=Path(sys.argv[1]))
+embedder = Embedder(settings.embed_model)
+_, hits = Store(settings).committed_chunks()
+texts = [f"{h.article['title']}\\n\\n{h.chunk.text}" for h in hits]
+print(sum(min(embedder.max_tokens, embedder.count_tokens(t) + 2) for t in texts))
+"""
 
-    settings = Settings(index_dir=index_dir)
-    embedder = Embedder.from_settings(settings)
-    _, hits = Store(settings).committed_chunks()
-    texts = [f"{h.article['title']}\n\n{h.chunk.text}" for h in hits]
-    return sum(min(embedder.max_tokens, embedder.count_tokens(t) + 2) for t in texts)
+
+def encoded_tokens(index_dir: Path, code: Path | None) -> int:
+    """Tokens the model read for the index's chunks: each chunk under its title, as the indexer embeds it (read
+    by the code that wrote the index)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **({"PYTHONPATH": str(code)} if code else {})}
+    out = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", _COUNT_TOKENS, str(index_dir)],
+        env=env,
+        cwd=code or ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip().splitlines()[-1])
 
 
-def run_index(corpus: Path, index_dir: Path, env: dict[str, str]) -> dict[str, float]:
+def run_index(corpus: Path, index_dir: Path, env: dict[str, str], code: Path | None = None) -> dict[str, float]:
+    """`assistant index` as a child process; `code`: a folder whose `assistant` package runs instead of this one."""
     child_env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_INDEX_DIR": str(index_dir), **env}
+    if code:
+        child_env["PYTHONPATH"] = str(code)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "assistant"), "index", str(corpus), "--json"],
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "assistant", "index", str(corpus), "--json"],
         env=child_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        cwd=ROOT,
+        cwd=code or ROOT,
     )
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -111,7 +146,7 @@ def run_index(corpus: Path, index_dir: Path, env: dict[str, str]) -> dict[str, f
         "model_s": report["encode_seconds"],
         "rss_mb": usage.ru_maxrss / 1024,
         "disk_mb": size / 1e6,
-        "tokens": encoded_tokens(index_dir) if report["chunks_embedded"] else 0,
+        "tokens": encoded_tokens(index_dir, code) if report["chunks_embedded"] else 0,
     }
 
 
@@ -139,11 +174,15 @@ def main() -> None:
             f"floor: bare float32 encode of 96-token windows: {floor_s:.1f} s, {floor_tokens} tokens, "
             f"{floor_tokens / floor_s:.0f} tokens/s"
         )
+        old = old_code(Path(tmp) / "old-code") if "old" in names else None
         results = {}
         for i, name in enumerate(names):
-            results[name] = run_index(corpus, Path(tmp) / f"index{i}", VARIANTS[name])
+            code = old if name == "old" else None
+            results[name] = run_index(corpus, Path(tmp) / f"index{i}", VARIANTS[name], code)
+            r = results[name]
+            print(f"  {name}: {r['seconds']:.1f} s, {r['chunks']:.0f} chunks, model {r['model_s']:.1f} s", flush=True)
         last = Path(tmp) / f"index{len(names) - 1}"
-        rerun = run_index(corpus, last, VARIANTS[names[-1]])
+        rerun = run_index(corpus, last, VARIANTS[names[-1]], old if names[-1] == "old" else None)
         if args.keep:
             for i, name in enumerate(names):
                 shutil.rmtree(args.keep / name, ignore_errors=True)
