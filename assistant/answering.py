@@ -217,6 +217,11 @@ class Assistant:
         yield text
         yield done(text, False, sentences, "extractive")
 
+    def warm_retrieval(self) -> None:
+        """Answer one question extractively, so that the first user's question pays for loading nothing: the
+        embedding model, the keyword index and its vocabulary, Chroma's vector index, the sentence splitter."""
+        self.ask("What happened this week?", llm="extractive")
+
     def warm(self, llm: str) -> None:
         """Load a backend's model and have it read the system prompt, which every conversation starts
         with, so that the first question pays for neither (llama.cpp keeps an evaluated prefix)."""

@@ -97,10 +97,14 @@ def index(
         store = Store(settings, create=True)
     embedder = Embedder.from_settings(settings)
     progress = _Progress(settings.progress_seconds)
+    keywords = _Progress(settings.progress_seconds, "keyword index")
     try:
-        report = Indexer(settings, store, embedder).run(targets, prune=prune, progress=progress)
+        report = Indexer(settings, store, embedder).run(
+            targets, prune=prune, progress=progress, keyword_progress=keywords
+        )
     finally:
         progress.close()
+        keywords.close()
     if as_json:
         _print_json(dataclasses.asdict(report))
     else:

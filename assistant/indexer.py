@@ -51,6 +51,7 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     encode_seconds: float = 0.0  # of `seconds`, in the embedding model
+    keyword_seconds: float = 0.0  # of `seconds`, bringing the keyword index in line at the end
 
     @property
     def failed(self) -> list[Skipped]:
@@ -78,7 +79,16 @@ class Indexer:
         self.store = store
         self.embedder = embedder
 
-    def run(self, paths: list[Path], *, prune: bool = False, progress: Progress | None = None) -> IndexReport:
+    def run(
+        self,
+        paths: list[Path],
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+        keyword_progress: Progress | None = None,
+    ) -> IndexReport:
+        """Index `paths`; `progress` follows the articles read and stored, `keyword_progress` the articles added to
+        the keyword index afterwards."""
         started = time.perf_counter()
         report = IndexReport()
         files, report.skipped = expand(paths)
@@ -96,11 +106,13 @@ class Indexer:
         self._commit_copies(copies, report)
         if prune:
             self._prune(paths, records, seen, report)
+        synced = time.perf_counter()
         lexical = LexicalIndex(self.settings.lexical_path())  # the keyword index follows what was committed
         try:
-            lexical.sync(self.store)
+            lexical.sync(self.store, keyword_progress)
         finally:
             lexical.close()
+        report.keyword_seconds = time.perf_counter() - synced
         report.articles_total, report.chunks_total = self.store.count()
         report.seconds = time.perf_counter() - started
         return report

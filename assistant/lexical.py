@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,9 +294,10 @@ class LexicalIndex:
 
     # --- following the store ---------------------------------------------------------------------
 
-    def sync(self, store: Store) -> tuple[int, int]:
+    def sync(self, store: Store, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
         """Add the store's committed articles this index lacks and drop those it no longer holds; returns
-        (articles added, articles removed). A store built anew (another collection) starts the index over."""
+        (articles added, articles removed). A store built anew (another collection) starts the index over.
+        `progress(done, total)`: articles added so far, of those to add."""
         collection = str(store.chunks.id)
         if self._meta(self._db, "collection", "") != collection:  # written once, not at each sync (a write
             self.reset()  # makes every process read the row arrays again)
@@ -310,6 +311,8 @@ class LexicalIndex:
         new = sorted(committed - held)
         for lo in range(0, len(new), 200):
             self.add(_entries(store, new[lo : lo + 200]))
+            if progress:
+                progress(min(lo + 200, len(new)), len(new))
         return len(new), len(gone)
 
 

@@ -79,7 +79,9 @@ class Service:
                 self.status.message = f"Building the index from {self.settings.articles_dir}/…"
                 store = Store(self.settings, create=True)
                 Indexer(self.settings, store, embedder).run([self.settings.articles_dir], progress=self._progress)
-            self._assistant = Assistant(self.settings, store, embedder)
+            assistant = Assistant(self.settings, store, embedder)
+            assistant.warm_retrieval()
+            self._assistant = assistant
             self.status.articles = store.count()[0]
             self.status.stage, self.status.message = "ready", "Ready"
         except AssistantError as exc:

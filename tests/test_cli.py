@@ -75,7 +75,10 @@ def test_progress_off_a_terminal_is_plain_lines_on_stderr(
     assert code == 0 and n == 2
     lines = err.splitlines()
     assert lines[0] == f"indexing: 0/{n} articles (0%)"
-    assert re.fullmatch(rf"indexing: {n}/{n} articles \(100%\), (\d+ articles/s|[\d.]+ s/article)", lines[-1])
+    indexing = [line for line in lines if line.startswith("indexing")]
+    assert re.fullmatch(rf"indexing: {n}/{n} articles \(100%\), (\d+ articles/s|[\d.]+ s/article)", indexing[-1])
+    # then the keyword index, which a large archive also waits for
+    assert re.fullmatch(rf"keyword index: {n}/{n} articles \(100%\).*", lines[-1])
     assert "\r" not in err
 
 
