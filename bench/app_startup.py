@@ -41,13 +41,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(index_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float, float]:
+def start(
+    index_dir: Path, port: int, settings: dict[str, str] | None = None, model: bool = False
+) -> tuple[subprocess.Popen[bytes], float, float]:
+    """`python app.py` on `port`: the process, seconds to the first 200 from `/` and to ready (with `model`: to the
+    local model loaded too). `settings`: environment that differs from the defaults (no preloaded model)."""
     env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(index_dir),
         "ASSISTANT_PORT": str(port),
         "ASSISTANT_PRELOAD_MODEL": "false",
         "HF_HUB_OFFLINE": "1",
+        **(settings or {}),
     }
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -64,8 +69,10 @@ def start(index_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float, f
                     if r.status == 200:
                         page = time.perf_counter() - t0
             with urllib.request.urlopen(f"{url}/api/health", timeout=2) as r:
-                if json.load(r)["ready"]:
-                    ready = time.perf_counter() - t0
+                health = json.load(r)
+            loaded = not model or health["model"] == "ready" or str(health["model"]).startswith("failed")
+            if health["ready"] and loaded:
+                ready = time.perf_counter() - t0
         except OSError:
             pass
         time.sleep(0.05)

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,15 +28,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from app_startup import free_port, start  # this folder's app start-up benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 QUESTION = "Who won the Super Bowl?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(url: str) -> dict[str, object]:
@@ -65,31 +60,8 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_app(index_dir: Path, local: bool) -> tuple[subprocess.Popen[bytes], int, float, float]:
     port = free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_INDEX_DIR": str(index_dir),
-        "ASSISTANT_PORT": str(port),
-        "ASSISTANT_LLM": "local" if local else "extractive",
-        "ASSISTANT_PRELOAD_MODEL": "true" if local else "false",
-        "HF_HUB_OFFLINE": "1",
-    }
-    started = time.perf_counter()
-    proc = subprocess.Popen([PYTHON, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    page = ready = 0.0
-    while not ready:
-        if proc.poll() is not None:
-            raise SystemExit("the app exited")
-        try:
-            if not page:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                    page = time.perf_counter() - started if r.status == 200 else 0.0
-            health = _get(f"http://127.0.0.1:{port}/api/health")
-            model = str(health["model"])
-            if health["ready"] and (not local or model == "ready" or model.startswith("failed")):
-                ready = time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.05)
+    llm = {"ASSISTANT_LLM": "local", "ASSISTANT_PRELOAD_MODEL": "true"} if local else {"ASSISTANT_LLM": "extractive"}
+    proc, page, ready = start(index_dir, port, llm, model=local)
     return proc, port, page, ready
 
 
