@@ -29,7 +29,7 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 def available() -> bool:
     try:
         import openvino  # noqa: F401
-    except ImportError:
+    except (ImportError, OSError):  # not installed, or its native libraries do not load here
         return False
     return True
 

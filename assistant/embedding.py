@@ -43,7 +43,8 @@ def model_path(spec: str) -> Path:
 
 
 class Embedder:
-    """A sentence-transformers model, loaded on first use; vectors are L2-normalised float32."""
+    """A sentence-transformers model folder, run by OpenVINO or by torch (`backend`), loaded on first use; vectors
+    are L2-normalised float32."""
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ model) runs in a background thread, so the app serves its page at once and shows
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import threading
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from assistant.types import ArticleInfo
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm")
+
+log = logging.getLogger("assistant.service")
 
 
 class NotReady(AssistantError):
@@ -86,6 +89,9 @@ class Service:
             self.status.stage, self.status.message = "ready", "Ready"
         except AssistantError as exc:
             self.status.stage, self.status.message = "failed", str(exc)
+        except Exception as exc:  # a bug, not a setting: said as failed with its type, never "starting" for ever
+            log.exception("loading the assistant failed")
+            self.status.stage, self.status.message = "failed", f"loading failed: {type(exc).__name__}: {exc}"
         finally:
             self._loaded.set()
         if self._assistant and self.settings.llm == "local" and self.settings.preload_model:

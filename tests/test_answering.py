@@ -435,3 +435,18 @@ def test_bad_input_is_refused_at_the_call_before_any_work(assistant: Assistant) 
         assistant.stream("   ")  # not iterated: the error comes at the call
     with pytest.raises(QuestionError, match="gpt-9"):
         assistant.stream("Who met?", llm="gpt-9")
+
+
+def test_a_load_that_breaks_is_reported_failed_not_starting_for_ever(
+    bundled: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.service import NotReady, Service
+
+    def broken(self: Assistant) -> None:
+        raise RuntimeError("a bug in loading")
+
+    monkeypatch.setattr(Assistant, "warm_retrieval", broken)
+    service = Service(bundled.model_copy(update={"preload_model": False})).start()
+    with pytest.raises(NotReady, match="RuntimeError: a bug in loading"):
+        service.assistant(wait=60)
+    assert service.status.stage == "failed" and not service.status.ready

@@ -223,3 +223,20 @@ def test_an_article_that_cannot_be_chunked_is_skipped_by_name(
     (failed,) = report.failed
     assert failed.key.endswith(OBSERVER.name) and "could not be indexed" in failed.reason
     assert [i.key for i in store.list_articles()] == [str((corpus / PUTIN_KIM.name).resolve())]
+
+
+def test_texts_remembered_for_retrieval_follow_another_process(settings: Settings, embedder: Embedder) -> None:
+    """Retrieval keeps the passages' article texts between questions while the store's generation stays: a
+    record another process deletes must stop being served once the generation is looked at again."""
+    _, store = index(settings, embedder, ARTICLES)
+    ids = {i.id: i.key for i in store.list_articles()}
+    chunks = [(a, 0, 0, 10) for a in ids]
+    store.generation()  # what the retriever does at each question
+    assert {h.chunk.article_id for h in store.hits(chunks)} == set(ids)
+    gone = next(iter(ids))
+    Store(settings).delete_records([ids[gone]])  # another process: the record only, its chunks stay
+    assert {h.chunk.article_id for h in store.hits(chunks)} == set(ids)  # remembered until the next look
+    store.generation()
+    assert {h.chunk.article_id for h in store.hits(chunks)} == set(ids) - {gone}
+    assert len(store.query(embedder.encode(["Putin"])[0], 50)) > 0
+    assert all(h.chunk.article_id != gone for h in store.query(embedder.encode(["Putin"])[0], 50))
