@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 K1, B = 1.5, 0.75  # bm25s's defaults, and its form of the score (Lucene's, without the (k1 + 1) factor)
 _MERGE_AT = 32  # segments of posting lists before they are merged into one
+_MERGE_TERMS = 5000  # terms merged at a time
 _NO_DATE = np.iinfo(np.int64).min
 
 _SCHEMA = """
@@ -265,22 +266,29 @@ class LexicalIndex:
                 db.execute(f"DELETE FROM articles WHERE article_id IN ({marks})", part)
 
     def merge(self) -> None:
-        """One posting list per term, without the rows of removed articles."""
+        """One posting list per term, without the rows of removed articles. A batch of terms at a time, in the
+        table's own (term, segment) order: holding every term's lists at once took ~660 MB at 10,000 articles."""
         with self._writing() as db:
             alive = _Arrays(db).alive
-            merged: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
-            for term, rows, tfs in db.execute("SELECT term, rows, tfs FROM postings"):
-                got = merged.setdefault(term, ([], []))
-                got[0].append(np.frombuffer(rows, dtype=np.int32))
-                got[1].append(np.frombuffer(tfs, dtype=np.uint16))
-            db.execute("DELETE FROM postings")
-            for term, (row_parts, tf_parts) in merged.items():
-                rows, tfs = np.concatenate(row_parts), np.concatenate(tf_parts)
-                keep = alive[rows] if len(alive) else np.zeros(len(rows), dtype=bool)
-                if keep.any():
-                    db.execute(
-                        "INSERT INTO postings VALUES (?, 1, ?, ?)", (term, rows[keep].tobytes(), tfs[keep].tobytes())
-                    )
+            vocabulary = [t for (t,) in db.execute("SELECT DISTINCT term FROM postings ORDER BY term")]
+            for lo in range(0, len(vocabulary), _MERGE_TERMS):
+                first, last = vocabulary[lo], vocabulary[min(lo + _MERGE_TERMS, len(vocabulary)) - 1]
+                merged: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+                span = (first, last)
+                query = "SELECT term, rows, tfs FROM postings WHERE term BETWEEN ? AND ? ORDER BY term, segment"
+                for term, rows, tfs in db.execute(query, span):
+                    got = merged.setdefault(term, ([], []))
+                    got[0].append(np.frombuffer(rows, dtype=np.int32))
+                    got[1].append(np.frombuffer(tfs, dtype=np.uint16))
+                db.execute("DELETE FROM postings WHERE term BETWEEN ? AND ?", span)
+                for term, (row_parts, tf_parts) in merged.items():
+                    rows, tfs = np.concatenate(row_parts), np.concatenate(tf_parts)
+                    keep = alive[rows] if len(alive) else np.zeros(len(rows), dtype=bool)
+                    if keep.any():
+                        db.execute(
+                            "INSERT INTO postings VALUES (?, 1, ?, ?)",
+                            (term, rows[keep].tobytes(), tfs[keep].tobytes()),
+                        )
 
     def reset(self) -> None:
         with self._writing() as db:

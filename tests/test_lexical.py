@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
 
 from assistant.embedding import Embedder
@@ -52,7 +53,12 @@ def test_ranks_as_bm25s_did(bundled: Settings, tmp_path: Path) -> None:
         assert got == expected, question
 
 
-def test_kept_on_disk_and_merged_without_changing_a_ranking(bundled: Settings, tmp_path: Path) -> None:
+def test_kept_on_disk_and_merged_without_changing_a_ranking(
+    bundled: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.lexical
+
+    monkeypatch.setattr(assistant.lexical, "_MERGE_TERMS", 7)  # merges go a few terms at a time: many batches
     store = Store(bundled)
     entries = _entries(store)
     path = tmp_path / "lexical.sqlite3"
@@ -63,8 +69,11 @@ def test_kept_on_disk_and_merged_without_changing_a_ranking(bundled: Settings, t
     before = [[f.chunk_id for f in lexical.rank(terms(q), 10)] for q in QUERIES]
     segments = lexical._db.execute("SELECT COUNT(DISTINCT segment) FROM postings").fetchone()[0]
     assert segments < 33  # merged along the way
+    count_rows = "SELECT term, SUM(LENGTH(rows)) FROM postings GROUP BY term"
+    postings = dict(lexical._db.execute(count_rows).fetchall())
     lexical.merge()
     assert lexical._db.execute("SELECT COUNT(DISTINCT segment) FROM postings").fetchone()[0] == 1
+    assert dict(lexical._db.execute(count_rows).fetchall()) == postings  # every term, every row, once
     assert [[f.chunk_id for f in lexical.rank(terms(q), 10)] for q in QUERIES] == before
     lexical.close()
     again = LexicalIndex(path)  # another process opens the file: nothing to read again
