@@ -78,8 +78,7 @@ class Embedder:
 
     @property
     def _encoder(self) -> CompiledEncoder:
-        tokenizer = self._tokenizer
-        return _compile(str(self.path), self.bfloat16, str(self.cache_dir), tokenizer.pad_token_id or 0)
+        return _compile(str(self.path), self.bfloat16, str(self.cache_dir))
 
     @property
     def dimension(self) -> int:
@@ -109,11 +108,7 @@ class Embedder:
         truncation and padding the model folder sets (right for encoding, wrong for counting) can go."""
         if not getattr(self._tokenizer, "is_fast", False):
             return None
-        from tokenizers import Tokenizer
-
-        backend = Tokenizer.from_str(self._tokenizer.backend_tokenizer.to_str())
-        backend.no_truncation()
-        backend.no_padding()
+        backend = _backend_copy(self._tokenizer)
         backend.encode_special_tokens = bool(self._tokenizer.split_special_tokens)
         return backend
 
@@ -170,17 +165,26 @@ def _backend(choice: str, path: Path) -> str:
 
 
 @lru_cache(maxsize=4)
-def _compile(path: str, bfloat16: bool, cache_dir: str, pad_id: int) -> CompiledEncoder:
+def _compile(path: str, bfloat16: bool, cache_dir: str) -> CompiledEncoder:
     """One compiled copy of a model per process and precision, shared by every Embedder."""
-    from tokenizers import Tokenizer
     from transformers import AutoTokenizer
 
     _quiet()
     wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    tokenizer = Tokenizer.from_str(wrapper.backend_tokenizer.to_str())  # its own copy: truncates, never pads
-    tokenizer.no_padding()
+    tokenizer = _backend_copy(wrapper)  # its own copy: truncates as the model does, never pads
     tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)
-    return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16)
+    return compiled.CompiledEncoder(Path(path), tokenizer, wrapper.pad_token_id or 0, Path(cache_dir), bfloat16)
+
+
+def _backend_copy(wrapper: Any) -> Any:
+    """A copy of a fast tokenizer's Rust backend without the truncation and padding the model folder sets, for
+    the caller to set its own."""
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(wrapper.backend_tokenizer.to_str())
+    backend.no_truncation()
+    backend.no_padding()
+    return backend
 
 
 @lru_cache(maxsize=2)

@@ -272,9 +272,9 @@ class LexicalIndex:
             alive = _Arrays(db).alive
             vocabulary = [t for (t,) in db.execute("SELECT DISTINCT term FROM postings ORDER BY term")]
             for lo in range(0, len(vocabulary), _MERGE_TERMS):
-                first, last = vocabulary[lo], vocabulary[min(lo + _MERGE_TERMS, len(vocabulary)) - 1]
+                batch = vocabulary[lo : lo + _MERGE_TERMS]
+                span = (batch[0], batch[-1])
                 merged: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
-                span = (first, last)
                 query = "SELECT term, rows, tfs FROM postings WHERE term BETWEEN ? AND ? ORDER BY term, segment"
                 for term, rows, tfs in db.execute(query, span):
                     got = merged.setdefault(term, ([], []))

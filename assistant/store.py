@@ -46,6 +46,9 @@ class Hit:
     similarity: float
 
 
+_TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
+
+
 class Store:
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         self.settings = settings
@@ -310,7 +313,6 @@ class Store:
 
 # SQLite, under Chroma, takes at most 32,766 variables in one statement, and a `get` binds one per row it
 # returns and one per id of an `$in` list: reads go page by page, `$in` lists in slices
-_TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
 _PAGE = 5000
 _IN_LIMIT = 1000
 
