@@ -84,38 +84,48 @@ class CompiledEncoder:
         self.dimension = int(self._compiled.outputs[0].get_partial_shape()[-1].get_length())
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        import openvino as ov
-
         encodings = self.tokenizer.encode_batch([t.strip() for t in texts], add_special_tokens=True)
         # longest first, as sentence-transformers sorts: batches of similar lengths pad little
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        queue = ov.AsyncInferQueue(self._compiled, self.requests)
-
-        def done(request: Any, userdata: tuple[list[int], np.ndarray]) -> None:
-            rows, mask = userdata
-            hidden = request.get_output_tensor(0).data
-            if self.mode == "cls":
-                pooled = hidden[:, 0, :]
-            else:
-                pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.maximum(norms, 1e-12)
-
-        queue.set_callback(done)
-        for lo in range(0, len(order), batch_size):
+        # Plain requests, two per stream so that a stream has its next batch while this thread pools the last
+        # one, each read back on this thread. Not AsyncInferQueue: its Python callback is released on OpenVINO's
+        # own stream threads, which need the GIL for that; dropping the compiled model then deadlocks, or aborts
+        # the process when a stream thread holds the last reference (both seen: std::thread::join in
+        # ~CPUStreamsExecutor, "Resource deadlock avoided").
+        requests = [self._compiled.create_infer_request() for _ in range(2 * self.requests)]
+        pending: list[tuple[Any, list[int], np.ndarray] | None] = [None] * len(requests)
+        for n, lo in enumerate(range(0, len(order), batch_size)):
+            slot = n % len(requests)
+            busy = pending[slot]
+            if busy is not None:
+                self._collect(*busy, out)
             rows = order[lo : lo + batch_size]
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
+                k = len(encodings[i].ids)
+                ids[r, :k] = encodings[i].ids
+                mask[r, :k] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            queue.start_async({k: v for k, v in feed.items() if k in self.inputs}, (rows, mask))
-        queue.wait_all()
+            requests[slot].start_async({k: v for k, v in feed.items() if k in self.inputs})
+            pending[slot] = (requests[slot], rows, mask)
+        for item in pending:
+            if item is not None:
+                self._collect(*item, out)
         return out
+
+    def _collect(self, request: Any, rows: list[int], mask: np.ndarray, out: np.ndarray) -> None:
+        """Waits for one batch and writes its pooled, normalised vectors into `out` at `rows`."""
+        request.wait()
+        hidden = request.get_output_tensor(0).data
+        if self.mode == "cls":
+            pooled = hidden[:, 0, :]
+        else:
+            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out[rows] = pooled / np.maximum(norms, 1e-12)
 
 
 def _converted(path: Path, tokenizer: Any, pad_id: int, cache_dir: Path) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -82,3 +84,20 @@ def test_a_model_openvino_cannot_reproduce_runs_on_torch(tmp_path: Path) -> None
         Embedder(str(folder), backend="openvino")
     assert Embedder("all-MiniLM-L6-v2").backend == "openvino"
     assert Embedder("all-MiniLM-L6-v2", backend="torch").backend == "torch"
+
+
+def test_a_used_encoder_can_be_dropped_again_and_again(tmp_path: Path) -> None:
+    # in a process of its own: the failure this guards against aborts or deadlocks the whole process
+    probe = f"""
+import gc
+from assistant import embedding
+for _ in range(8):
+    e = embedding.Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir={str(tmp_path)!r})
+    e.encode(["one sentence", "another one", "a third"] * 20)
+    del e
+    embedding._compile.cache_clear()  # the encoder's last reference goes
+    gc.collect()
+print("dropped")
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "dropped", done.stderr[-2000:]
