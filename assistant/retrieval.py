@@ -134,7 +134,7 @@ class Retriever:
         best = fused[order[0]] if order else 1.0
         return [
             to_passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
-            for i in _with_firsts(_diverse(order, by_id), firsts, k)
+            for i in _with_firsts(_diverse(order, by_id, k), firsts, k)
         ]
 
 
@@ -149,12 +149,16 @@ def _with_firsts(order: list[str], firsts: list[str], k: int) -> list[str]:
     return [i for i in order if i in kept[: k - len(missing)] or i in missing]
 
 
-def _diverse(order: list[str], hits: dict[str, Hit], threshold: float = 0.6) -> list[str]:
-    """Fused order, with near-copies of a passage already chosen (another outlet's reprint) moved last."""
+def _diverse(order: list[str], hits: dict[str, Hit], k: int, threshold: float = 0.6) -> list[str]:
+    """Fused order, with near-copies of a passage already chosen (another outlet's reprint) moved after the first
+    k distinct ones. Only the first k are compared (stemming every candidate cost ~13 ms a question at 10,000
+    articles); what follows them keeps its fused order."""
     chosen: list[str] = []
     chosen_words: list[set[str]] = []
     later: list[str] = []
-    for chunk_id in order:
+    for n, chunk_id in enumerate(order):
+        if len(chosen) == k:
+            return chosen + order[n:] + later
         words = set(terms(hits[chunk_id].chunk.text))
         copy = any(
             hits[c].chunk.article_id != hits[chunk_id].chunk.article_id
