@@ -152,10 +152,13 @@ class LexicalIndex:
                 rows, tf = rows[keep], tfs[keep].astype(np.float64)
                 idf = np.log(1 + (arrays.count - df + 0.5) / (df + 0.5))
                 norm = K1 * (1 - B + B * arrays.length[rows] / arrays.mean_length)
-                scores += np.bincount(rows, weights=idf * tf / (tf + norm), minlength=len(scores))
+                scores[rows] += idf * tf / (tf + norm)  # a row is in a term's lists once
             hit = np.flatnonzero(scores > 0)
             if not len(hit):
                 return []
+            if len(hit) > k:  # only those at least as good as the k-th go to the (stable, row-ordered) sort
+                kth = np.partition(-scores[hit], k - 1)[k - 1]
+                hit = hit[-scores[hit] <= kth]
             top = hit[np.argsort(-scores[hit], kind="stable")[:k]]
             marks = ",".join("?" * len(top))
             meta = {
