@@ -76,14 +76,13 @@ class Embedder:
     def model(self) -> SentenceTransformer:
         return _load(str(self.path))
 
-    @property
-    def _encoder(self) -> CompiledEncoder:
-        return _compile(str(self.path), self.bfloat16, str(self.cache_dir))
+    def _encoder(self, bulk: bool) -> CompiledEncoder:
+        return _compile(str(self.path), self.bfloat16, str(self.cache_dir), latency=not bulk)
 
     @property
     def dimension(self) -> int:
         if self.backend == "openvino":
-            return self._encoder.dimension
+            return self._encoder(bulk=False).dimension
         return int(self.model.get_embedding_dimension() or 0)
 
     @property
@@ -128,11 +127,13 @@ class Embedder:
             return [start for start, _ in backend.encode(text, add_special_tokens=False).offsets]
         return [m.start() for m in _WORDS.finditer(text)]
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], bulk: bool = False) -> np.ndarray:
+        """L2-normalised vectors of `texts`. `bulk` for an archive's chunks (OpenVINO: a copy of the model
+        compiled for throughput, separate from the one for questions and evidence, compiled when first used)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.backend == "openvino":
-            return self._encoder.encode(texts, self.batch_size)
+            return self._encoder(bulk).encode(texts, self.batch_size)
         import torch
 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
@@ -165,15 +166,16 @@ def _backend(choice: str, path: Path) -> str:
 
 
 @lru_cache(maxsize=4)
-def _compile(path: str, bfloat16: bool, cache_dir: str) -> CompiledEncoder:
-    """One compiled copy of a model per process and precision, shared by every Embedder."""
+def _compile(path: str, bfloat16: bool, cache_dir: str, latency: bool) -> CompiledEncoder:
+    """One compiled copy of a model per process, precision and use, shared by every Embedder."""
     from transformers import AutoTokenizer
 
     _quiet()
     wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
     tokenizer = _backend_copy(wrapper)  # its own copy: truncates as the model does, never pads
     tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)
-    return compiled.CompiledEncoder(Path(path), tokenizer, wrapper.pad_token_id or 0, Path(cache_dir), bfloat16)
+    pad_id = wrapper.pad_token_id or 0
+    return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16, latency)
 
 
 def _backend_copy(wrapper: Any) -> Any:

@@ -251,7 +251,7 @@ class Indexer:
         articles = {e.article.id: e.article for e in slab}
         texts = [embed_input(articles[c.article_id], c) for e in slab for c in e.chunks]
         started = time.perf_counter()
-        vectors = self.embedder.encode(texts)
+        vectors = self.embedder.encode(texts, bulk=True)
         report.encode_seconds += time.perf_counter() - started
         return vectors
 
