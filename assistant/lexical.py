@@ -305,15 +305,19 @@ class LexicalIndex:
 
     # --- following the store ---------------------------------------------------------------------
 
-    def sync(self, store: Store, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-        """Add the store's committed articles this index lacks and drop those it no longer holds; returns
-        (articles added, articles removed). A store built anew (another collection) starts the index over.
-        `progress(done, total)`: articles added so far, of those to add."""
+    def follow(self, store: Store) -> None:
+        """Start over if the store is another collection (built anew) than the one this index last followed."""
         collection = str(store.chunks.id)
         if self._meta(self._db, "collection", "") != collection:  # written once, not at each sync (a write
             self.reset()  # makes every process read the row arrays again)
             with self._writing() as db:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('collection', ?)", (collection,))
+
+    def sync(self, store: Store, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+        """Add the store's committed articles this index lacks and drop those it no longer holds; returns
+        (articles added, articles removed). A store built anew (another collection) starts the index over.
+        `progress(done, total)`: articles added so far, of those to add."""
+        self.follow(store)
         committed = {r.article_id for r in store.records().values()}
         held = self.article_ids()
         gone = held - committed

@@ -139,3 +139,20 @@ def test_a_rebuilt_store_starts_the_keyword_index_over(settings: Settings, embed
     lexical = LexicalIndex(settings.lexical_path())
     assert lexical.article_ids() == {i.id for i in store.list_articles()}
     assert len(lexical.article_ids()) == 1
+
+
+def test_the_index_written_while_indexing_is_the_one_read_back_from_the_store(
+    bundled: Settings, tmp_path: Path
+) -> None:
+    """The indexer hands each committed slab to the keyword index; a sync from the store alone (what a stopped
+    run's next look does) gives the same rows, filters and rankings."""
+    written = LexicalIndex(bundled.lexical_path())
+    synced = LexicalIndex(tmp_path / "synced.sqlite3")
+    assert synced.sync(Store(bundled)) == (2, 0)
+    assert written.article_ids() == synced.article_ids() and written.count() == synced.count()
+    assert written.sources() == synced.sources()
+    for question in QUERIES:
+        for bounds in ((None, None, None), (None, 1694563200, None), (written.sources()[0], None, None)):
+            got = [(f.chunk_id, f.start, f.end, round(f.score, 6)) for f in written.rank(terms(question), 10, *bounds)]
+            want = [(f.chunk_id, f.start, f.end, round(f.score, 6)) for f in synced.rank(terms(question), 10, *bounds)]
+            assert got == want and got, (question, bounds)
