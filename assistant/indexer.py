@@ -24,6 +24,7 @@ from assistant.embedding import Embedder
 from assistant.errors import ArticleError
 from assistant.lexical import Entry, LexicalIndex
 from assistant.loaders import Loaded, Skipped, count, expand, load
+from assistant.memory import give_back
 from assistant.settings import Settings
 from assistant.store import Record, Store
 from assistant.types import Article, Chunk
@@ -282,6 +283,7 @@ class Indexer:
         started = time.perf_counter()
         vectors = self.embedder.encode(texts, bulk=True)
         report.encode_seconds += time.perf_counter() - started
+        give_back()  # the model's threads freed this slab's buffers; without it peak memory grew with the run
         return vectors
 
     def _write_slab(
