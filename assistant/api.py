@@ -49,6 +49,9 @@ class FiltersIn(BaseModel):
     source: str | None = None
     since: str | None = Field(None, examples=["2023-09-01"])
     until: str | None = Field(None, examples=["2023-09-30"])
+    as_of: str | None = Field(
+        None, examples=["2023-09-15"], description="Ask as on this day (default today): later articles are not used."
+    )
 
 
 class AskIn(BaseModel):
@@ -64,7 +67,7 @@ def router(service: Service) -> APIRouter:
 
     def prepare(body: AskIn) -> tuple[list[Turn], Any]:
         f = body.filters or FiltersIn()
-        return _history(service, body.history), service.filters(f.source, f.since, f.until)
+        return _history(service, body.history), service.filters(f.source, f.since, f.until, f.as_of)
 
     @api.post("/ask", summary="Answer a question with cited spans")
     def ask(body: AskIn) -> dict[str, Any]:

@@ -31,6 +31,10 @@ LlmOpt = Annotated[
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source (publisher).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Ask as on this day (YYYY-MM-DD; default today): later articles are not used."),
+]
 
 
 def _edge(func: F) -> F:
@@ -198,6 +202,7 @@ def search(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the passages that best match a query (the hybrid retrieval that answers use)."""
@@ -207,7 +212,7 @@ def search(
 
     settings = load_settings()
     store = Store(settings)
-    filters = Filters.checked(source, since, until, (a.source for a in store.list_articles()))
+    filters = Filters.checked(source, since, until, (a.source for a in store.list_articles()), as_of)
     embedder = Embedder.from_settings(settings)
     passages = Retriever(settings, store, embedder).retrieve(query, filters, k)
     if as_json:
@@ -230,11 +235,12 @@ def ask(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the articles, citing the sentences it used."""
     assistant = _assistant(llm)
-    filters = _filters(assistant, source, since, until)
+    filters = _filters(assistant, source, since, until, as_of)
     if as_json:
         _print_json(assistant.ask(question, llm=llm, filters=filters).to_json())
         return
@@ -248,10 +254,11 @@ def chat(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Talk about the articles in the terminal, with follow-up questions (/new starts over, Ctrl-D quits)."""
     assistant = _assistant(llm)
-    filters = _filters(assistant, source, since, until)
+    filters = _filters(assistant, source, since, until, as_of)
     history: list[Any] = []
     while True:
         try:
@@ -286,10 +293,10 @@ def _assistant(llm: str | None) -> Any:
     return Assistant(load_settings())
 
 
-def _filters(assistant: Any, source: str | None, since: str | None, until: str | None) -> Any:
+def _filters(assistant: Any, source: str | None, since: str | None, until: str | None, as_of: str | None) -> Any:
     from assistant.retrieval import Filters
 
-    return Filters.checked(source, since, until, (a.source for a in assistant.store.list_articles()))
+    return Filters.checked(source, since, until, (a.source for a in assistant.store.list_articles()), as_of)
 
 
 def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, filters: Any) -> Any:

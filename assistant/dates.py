@@ -7,7 +7,9 @@ stray PM) trip general parsers; dateutil handles what the patterns below do not.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+from assistant.errors import ConfigError
 
 _MONTHS = {
     m: i + 1
@@ -106,3 +108,16 @@ def _to_iso(match: re.Match[str]) -> str | None:
         return day.replace(hour=hour, minute=minute, second=second).isoformat()
     except ValueError:
         return day.date().isoformat()
+
+
+def checked_day(value: str | None) -> str | None:
+    """A YYYY-MM-DD day as given (None or blank: None); anything else is a ConfigError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise ConfigError(f"as-of day {value!r} is not a day: give it as YYYY-MM-DD (e.g. 2023-09-15)")

@@ -28,6 +28,7 @@ from assistant import metrics as m
 from assistant.answering import Turn
 from assistant.citations import Sentence
 from assistant.errors import ConfigError, IndexMissingError, StoreError
+from assistant.retrieval import Filters
 from assistant.testset import Case, HistoryTurn
 
 if TYPE_CHECKING:
@@ -219,12 +220,13 @@ def _run_case(case: Case, assistant: Assistant, llm: str, gold_articles: set[str
     answer: Answer | None = None
     ranking: list[Passage] = []
     try:
+        filters = Filters(as_of=case.as_of)  # the case's own day: what was published after it is not used
         history: list[Turn] = []
         for turn in case.history:
-            history.append(_earlier(assistant, turn, history, llm))
-        answer = assistant.ask(case.question, history, llm=llm)
+            history.append(_earlier(assistant, turn, history, llm, filters))
+        answer = assistant.ask(case.question, history, llm=llm, filters=filters)
         depth = max(m.TOP_K, assistant.settings.retrieve_k)
-        ranking = assistant.retriever.retrieve(answer.standalone_question, k=depth)
+        ranking = assistant.retriever.retrieve(answer.standalone_question, filters, k=depth)
     except (ConfigError, IndexMissingError, StoreError):
         raise  # the setup is wrong, not this case: every case would fail the same way
     except Exception as exc:  # one case's failure is recorded, and the run goes on
@@ -235,11 +237,11 @@ def _run_case(case: Case, assistant: Assistant, llm: str, gold_articles: set[str
     return result
 
 
-def _earlier(assistant: Assistant, turn: HistoryTurn, history: list[Turn], llm: str) -> Turn:
+def _earlier(assistant: Assistant, turn: HistoryTurn, history: list[Turn], llm: str, filters: Filters) -> Turn:
     """An earlier turn: as given, or asked through the pipeline (as the chat would have)."""
     if turn.answer is not None:
         return Turn(turn.question, turn.answer)
-    return assistant.ask(turn.question, history, llm=llm).turn()
+    return assistant.ask(turn.question, history, llm=llm, filters=filters).turn()
 
 
 def _score(

@@ -92,10 +92,14 @@ class _Arrays:
             if ts is not None:
                 self.published[row] = ts
         self.count = int(self.alive.sum())
+        dated = self.published[self.alive]
+        self.newest = int(dated.max()) if len(dated) else _NO_DATE
         self.mean_length = float(self.length[self.alive].mean()) if self.count else 1.0
 
-    def mask(self, source: str | None, since: int | None, until: int | None) -> np.ndarray:
+    def mask(self, source: str | None, since: int | None, until: int | None, as_of: int | None) -> np.ndarray:
         mask = self.alive.copy()
+        if as_of is not None:  # published by then, or undated
+            mask &= self.published <= as_of
         if source is not None:
             mask &= self.source == self.sources.get(source, -2)
         if since is not None:
@@ -130,13 +134,15 @@ class LexicalIndex:
         source: str | None = None,
         since: int | None = None,
         until: int | None = None,
+        as_of: int | None = None,
     ) -> list[Found]:
-        """The `k` best chunks for the stemmed `query` terms among those that pass the filters, best first."""
+        """The `k` best chunks for the stemmed `query` terms among those that pass the filters, best first
+        (`as_of`: published by then, or undated)."""
         with self._lock:
             arrays = self._current()
             if not arrays.count or not query:
                 return []
-            mask = arrays.mask(source, since, until)
+            mask = arrays.mask(source, since, until, as_of)
             if not mask.any():
                 return []
             scores = np.zeros(len(arrays.alive), dtype=np.float64)
@@ -177,6 +183,11 @@ class LexicalIndex:
             if self._vocabulary is None:
                 self._vocabulary = Vocabulary(t for (t,) in self._db.execute("SELECT DISTINCT term FROM postings"))
             return self._vocabulary
+
+    def newest(self) -> int:
+        """The publication time of the most recent dated chunk (the least int64 when none is dated)."""
+        with self._lock:
+            return self._current().newest
 
     def sources(self) -> list[str]:
         """The sources (publishers) of the indexed chunks: no read of every article's record."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from assistant.dates import parse_date, to_timestamp
+from assistant.dates import checked_day, parse_date, to_timestamp
 from assistant.embedding import Embedder
 from assistant.errors import ConfigError
 from assistant.lexical import LexicalIndex
@@ -26,10 +27,18 @@ class Filters:
     source: str | None = None
     since: str | None = None  # a date in any common form, inclusive
     until: str | None = None  # inclusive: the whole day when only a date is given
+    # the day the question is asked on (YYYY-MM-DD; None: today): articles published after it are not used,
+    # articles without a date are
+    as_of: str | None = None
 
     @classmethod
     def checked(
-        cls, source: str | None, since: str | None, until: str | None, sources: Iterable[str | None]
+        cls,
+        source: str | None,
+        since: str | None,
+        until: str | None,
+        sources: Iterable[str | None],
+        as_of: str | None = None,
     ) -> Filters:
         """Filters from user input: the source matched case-insensitively against the indexed `sources`,
         the dates parsed; a source that names nothing indexed or a bad date is a ConfigError."""
@@ -40,9 +49,14 @@ class Filters:
             if not match:
                 raise ConfigError(f"--source {source!r} names no indexed source; known: {', '.join(known) or 'none'}")
             source = match[0]
-        filters = cls(source, (since or "").strip() or None, (until or "").strip() or None)
+        filters = cls(source, (since or "").strip() or None, (until or "").strip() or None, checked_day(as_of))
         filters.where()  # a bad date fails here, before any work
         return filters
+
+    def cutoff(self) -> int:
+        """The last second of the `as_of` day (today when None), UTC."""
+        day = self.as_of or datetime.now(UTC).date().isoformat()
+        return _timestamp(day, "as-of") + 86399
 
     def bounds(self) -> tuple[str | None, int | None, int | None]:
         """(source, first and last second of publication), None where unbounded."""
@@ -54,10 +68,12 @@ class Filters:
                 until += 86399
         return self.source, since, until
 
-    def where(self) -> dict[str, Any] | None:
-        """The same bounds as a Chroma `where` clause."""
+    def where(self, cutoff: int | None = None) -> dict[str, Any] | None:
+        """The same bounds as a Chroma `where` clause; with `cutoff`, only chunks published by then or undated."""
         source, since, until = self.bounds()
         clauses: list[dict[str, Any]] = []
+        if cutoff is not None:
+            clauses.append({"$or": [{"published_ts": {"$lte": cutoff}}, {"undated": {"$eq": True}}]})
         if source:
             clauses.append({"source": {"$eq": source}})
         if since is not None:
@@ -108,7 +124,12 @@ class Retriever:
         s = self.settings
         k = k or s.retrieve_k
         filters = filters or Filters()
-        where, bounds = filters.where(), filters.bounds()
+        bm25 = self.lexical()  # once: each call asks the store whether the articles changed
+        # as of a day before the newest article, the later ones are left out; otherwise no filter is needed
+        cutoff: int | None = filters.cutoff()
+        if cutoff is not None and cutoff >= bm25.newest():
+            cutoff = None
+        where, bounds = filters.where(cutoff), filters.bounds()
         candidates = max(s.candidates, k)
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
         parts = question_parts(question)
@@ -118,10 +139,9 @@ class Retriever:
         by_id: dict[str, Hit] = {}
         similarity: dict[str, float | None] = {}
         firsts: list[str] = []
-        bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
-            found = bm25.rank(terms(query), candidates, *bounds)
+            found = bm25.rank(terms(query), candidates, *bounds, as_of=cutoff)
             lexical = self.store.hits([(f.article_id, f.n, f.start, f.end) for f in found])
             for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
                 for rank, hit in enumerate(ranking, start=1):
@@ -130,12 +150,22 @@ class Retriever:
             if query == question:
                 similarity = {h.chunk.id: h.similarity for h in dense}
                 firsts = [ranking[0].chunk.id for ranking in (dense, lexical) if ranking]
-        order = sorted(fused, key=lambda i: -fused[i])
+        order = _fused_order(fused, by_id)
         best = fused[order[0]] if order else 1.0
         return [
             to_passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
             for i in _with_firsts(_diverse(order, by_id, k), firsts, k)
         ]
+
+
+def _fused_order(fused: dict[str, float], hits: dict[str, Hit]) -> list[str]:
+    """Best fused score first; between equal scores, the more recent article (undated last)."""
+
+    def published(chunk_id: str) -> int:
+        ts = hits[chunk_id].article.get("published_ts")
+        return int(ts) if isinstance(ts, int | float) else -(2**62)
+
+    return sorted(fused, key=lambda i: (-fused[i], -published(i)))
 
 
 def _with_firsts(order: list[str], firsts: list[str], k: int) -> list[str]:

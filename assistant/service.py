@@ -115,10 +115,12 @@ class Service:
 
     # --- answering -------------------------------------------------------------------------------
 
-    def filters(self, source: str | None = None, since: str | None = None, until: str | None = None) -> Filters:
+    def filters(
+        self, source: str | None = None, since: str | None = None, until: str | None = None, as_of: str | None = None
+    ) -> Filters:
         from assistant.retrieval import Filters
 
-        return Filters.checked(source, since, until, self.sources())
+        return Filters.checked(source, since, until, self.sources(), as_of)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None

@@ -188,6 +188,8 @@ class Store:
                 meta["source"] = article.source
             if (ts := to_timestamp(article.published_at)) is not None:
                 meta["published_ts"] = ts
+            else:  # for `as_of`, which keeps undated articles (Chroma cannot ask for a missing field)
+                meta["undated"] = True
             metas.append(meta)
         # add, not upsert (a third faster): a chunk id names its article's content and its place in it, and
         # the chunks of articles a stopped run left uncommitted are deleted before a run embeds anything.

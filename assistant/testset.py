@@ -32,7 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assistant.errors import CaseFileError
+from assistant.dates import checked_day
+from assistant.errors import CaseFileError, ConfigError
 
 BUNDLED = Path(__file__).resolve().parents[1] / "tests" / "eval" / "seed.jsonl"
 MULTIHOP_NO_ANSWER = "insufficient information"
@@ -57,6 +58,15 @@ class Case(BaseModel):
     article: str | None = None
     answerable: bool = True
     type: str | None = None
+    as_of: str | None = None  # the day the question is asked on (YYYY-MM-DD): later articles are not used
+
+    @field_validator("as_of")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        try:
+            return checked_day(value)
+        except ConfigError as exc:
+            raise ValueError(f"{value!r} is not a day (YYYY-MM-DD)") from exc
 
     @field_validator("history", mode="before")
     @classmethod

@@ -383,9 +383,10 @@ def _api_ask(service: Service) -> Any:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the articles; the same JSON as `assistant ask --json` and POST /api/ask."""
-        filters = service.filters(source, since, until)
+        filters = service.filters(source, since, until, as_of)
         return service.ask(question, (), llm or None, filters).to_json()
 
     return ask

@@ -141,9 +141,15 @@ def test_ask_json_contract_and_bad_options(bundled: Settings, monkeypatch: pytes
     )
     code, out, _ = _run("ask", "Who is the Kremlin spokesperson?", "--llm", "extractive")
     assert code == 0 and "Peskov" in out and "[1]" in out
+    # as of a day before the two articles, there is nothing to answer from
+    code, out, _ = _run(
+        "ask", "Who is the Kremlin spokesperson?", "--llm", "extractive", "--as-of", "2023-09-01", "--json"
+    )
+    assert code == 0 and json.loads(out)["refused"] and not json.loads(out)["passages"]
     for bad, message in (
         (["--source", "Nowhere Times"], "names no indexed source"),
         (["--since", "someday"], "is not a date"),
+        (["--as-of", "2023-9-16"], "YYYY-MM-DD"),
         (["--llm", "gpt9"], "choose one of"),
     ):
         code, _, err = _run("ask", "Who?", "--llm", "extractive", *bad)

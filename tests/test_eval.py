@@ -58,6 +58,7 @@ def test_a_case_needs_only_an_id_and_a_question(tmp_path: Path) -> None:
         ([{**CASE, "answerable": False}], "line 1: an unanswerable case (answerable: false) has no keywords"),
         ([{**CASE, "keywords": [[]]}], "line 1: keywords: a keyword group is empty"),
         ([CASE, "42"], "line 2: a case is a JSON object, not int"),
+        ([{**CASE, "as_of": "Sept 2023"}], "line 1: as_of: 'Sept 2023' is not a day (YYYY-MM-DD)"),
         ([""], "holds no cases"),
     ],
 )
@@ -234,6 +235,17 @@ def test_a_run_scores_every_case_and_records_a_failing_one(mini_run: Run, assist
     assert mini_run.overall.latency["total_ms"]["p50"] is not None
     data = json.loads(json.dumps(mini_run.to_json()))
     assert [c["passed"] for c in data["cases"]] == [r.passed for r in mini_run.cases]
+
+
+def test_a_case_is_answered_as_of_its_day(assistant: Assistant) -> None:
+    """A case's `as_of`: what was published after that day is not used, by the answer nor by the ranking."""
+    case = {"id": "spokesperson", "question": "Who is the Kremlin spokesperson?", "keywords": ["Peskov"]}
+    today, before = parse(_jsonl(case, {**case, "id": "before", "as_of": "2023-09-01"}), "cases")
+    assert today.as_of is None and before.as_of == "2023-09-01"
+    run = evaluation.run([today, before], assistant, llm="extractive")
+    now, then = run.cases
+    assert not now.refused and now.scores["correctness"] == 1.0 and now.ranking
+    assert then.refused and not then.ranking and then.scores["correctness"] == 0.0
 
 
 def test_an_empty_test_set_measures_nothing(assistant: Assistant) -> None:

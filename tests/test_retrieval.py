@@ -1,9 +1,19 @@
-"""Fusion's last step: near-copies of a chosen passage (another outlet's reprint) give their place to others."""
+"""Retrieval's own rules: near-copies of a chosen passage give their place to others; `as_of` leaves later
+articles out."""
 
 from __future__ import annotations
 
-from assistant.retrieval import _diverse, _with_firsts
-from assistant.store import Hit
+from pathlib import Path
+
+import pytest
+from conftest import index
+
+from assistant.embedding import Embedder
+from assistant.errors import ConfigError
+from assistant.retrieval import Filters, Retriever, _diverse, _fused_order, _with_firsts
+from assistant.settings import Settings
+from assistant.store import Hit, Store
+from assistant.terms import terms
 from assistant.types import Chunk
 
 STORY = "Kim Jong-un met Vladimir Putin at the Vostochny cosmodrome in Russia's Amur region on Wednesday."
@@ -44,3 +54,43 @@ def test_each_ranking_s_first_pick_keeps_a_place_in_the_top_k() -> None:
     order = [f"c{i}" for i in range(10)]
     assert _with_firsts(order, ["c0", "c8"], 3) == ["c0", "c1", "c8"]
     assert _with_firsts(order, ["c1"], 3) == ["c0", "c1", "c2"]
+
+
+def test_as_of_leaves_out_what_was_published_later_and_keeps_undated_articles(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    undated = (
+        "The cosmodrome tour, told by a visitor\n\n"
+        "Kim Jong-un toured the Vostochny cosmodrome and its launch pads with Vladimir Putin, a visitor wrote.\n"
+    )
+    (corpus / "undated.txt").write_text(undated, encoding="utf-8")
+    index(settings, embedder, corpus)
+    retriever = Retriever(settings, Store(settings), embedder)
+    question = "Vostochny cosmodrome Kim Putin"
+
+    def days(filters: Filters) -> set[str]:
+        return {(p.published_at or "undated")[:10] for p in retriever.retrieve(question, filters, k=20)}
+
+    assert days(Filters()) == {"2023-09-15", "2023-09-17", "undated"}  # today: nothing is later
+    assert days(Filters(as_of="2023-09-17")) == {"2023-09-15", "2023-09-17", "undated"}  # the whole day
+    assert days(Filters(as_of="2023-09-16")) == {"2023-09-15", "undated"}  # both rankings leave the 17th out
+    lexical = retriever.lexical()
+    cutoff = Filters(as_of="2023-09-16").cutoff()
+    assert {f.article_id for f in lexical.rank(terms(question), 50, as_of=cutoff)} == {
+        p.article_id for p in retriever.retrieve(question, Filters(as_of="2023-09-16"), k=50)
+    }
+    assert days(Filters(as_of="2023-09-14")) == {"undated"}
+    for bad in ("yesterday", "2023-13-01", "15 Sep 2023"):
+        with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+            Filters.checked(None, None, None, [], bad)
+    assert Filters.checked(None, None, None, [], " 2023-09-16 ").as_of == "2023-09-16"
+
+
+def test_between_equal_scores_the_more_recent_article_comes_first() -> None:
+    order, hits = _hits([("old", OTHERS[0]), ("undated", OTHERS[1]), ("new", OTHERS[2]), ("best", OTHERS[3])])
+    published = {"old": 1694736000, "new": 1726358400, "best": 1600000000}
+    for h in hits.values():
+        if h.chunk.article_id in published:
+            h.article["published_ts"] = published[h.chunk.article_id]
+    fused = {order[0]: 0.5, order[1]: 0.5, order[2]: 0.5, order[3]: 0.9}
+    assert [hits[i].chunk.article_id for i in _fused_order(fused, hits)] == ["best", "new", "old", "undated"]

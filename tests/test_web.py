@@ -64,9 +64,12 @@ def test_api_filters_and_bad_input(app_server: RunningApp) -> None:
     url = f"{app_server.url}/api/ask"
     only = httpx.post(url, json={"question": "What did the US say?", "filters": {"source": "the sunday observer"}})
     assert {p["source"] for p in only.json()["passages"]} == {"The Sunday Observer"}
+    early = httpx.post(url, json={"question": "What did the US say?", "filters": {"as_of": "2023-09-16"}}).json()
+    assert {p["published_at"][:10] for p in early["passages"]} == {"2023-09-15"}  # the 17th's article is later
     for body, words in [
         ({"question": "  "}, "empty"),
         ({"question": "x", "filters": {"since": "not a date"}}, "not a date"),
+        ({"question": "x", "filters": {"as_of": "last week"}}, "YYYY-MM-DD"),
         ({"question": "x", "filters": {"source": "Pravda"}}, "Pravda"),
     ]:
         r = httpx.post(url, json=body)
