@@ -92,8 +92,7 @@ class _Arrays:
             if ts is not None:
                 self.published[row] = ts
         self.count = int(self.alive.sum())
-        dated = self.published[self.alive]
-        self.newest = int(dated.max()) if len(dated) else _NO_DATE
+        self.newest = int(self.published[self.alive].max()) if self.count else _NO_DATE  # undated rows are least
         self.mean_length = float(self.length[self.alive].mean()) if self.count else 1.0
 
     def mask(self, source: str | None, since: int | None, until: int | None, as_of: int | None) -> np.ndarray:

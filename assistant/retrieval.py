@@ -126,9 +126,8 @@ class Retriever:
         filters = filters or Filters()
         bm25 = self.lexical()  # once: each call asks the store whether the articles changed
         # as of a day before the newest article, the later ones are left out; otherwise no filter is needed
-        cutoff: int | None = filters.cutoff()
-        if cutoff is not None and cutoff >= bm25.newest():
-            cutoff = None
+        day_end = filters.cutoff()
+        cutoff = day_end if day_end < bm25.newest() else None
         where, bounds = filters.where(cutoff), filters.bounds()
         candidates = max(s.candidates, k)
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
