@@ -93,8 +93,9 @@ class Embedder:
 
     @cached_property
     def _tokenizer(self) -> Any:
-        # a tokenizer of its own: the model's may be busy encoding in another thread, and a fast
-        # tokenizer used from two threads at once fails ("Already borrowed")
+        """transformers' tokenizer, for a model folder without a tokenizer.json only. A tokenizer of its own: the
+        model's may be busy encoding in another thread, and a fast tokenizer used from two threads at once fails
+        ("Already borrowed")."""
         from transformers import AutoTokenizer
 
         _quiet()
@@ -102,9 +103,11 @@ class Embedder:
 
     @cached_property
     def _rust_tokenizer(self) -> Any:
-        """The fast tokenizer's Rust backend, called directly: the chunker counts tokens thousands of times
-        and transformers' wrapper costs about as much as the tokenizing itself. A copy, so that the
-        truncation and padding the model folder sets (right for encoding, wrong for counting) can go."""
+        """The fast tokenizer (the `tokenizers` library, called directly): the chunker counts tokens thousands of
+        times and transformers' wrapper costs about as much as the tokenizing itself; without truncation or
+        padding (right for encoding, wrong for counting). None for a model folder that has only a slow one."""
+        if (fast := fast_tokenizer(self.path)) is not None:
+            return fast[0]
         if not getattr(self._tokenizer, "is_fast", False):
             return None
         backend = _backend_copy(self._tokenizer)
@@ -168,14 +171,39 @@ def _backend(choice: str, path: Path) -> str:
 @lru_cache(maxsize=4)
 def _compile(path: str, bfloat16: bool, cache_dir: str, latency: bool) -> CompiledEncoder:
     """One compiled copy of a model per process, precision and use, shared by every Embedder."""
-    from transformers import AutoTokenizer
+    if (fast := fast_tokenizer(Path(path))) is not None:
+        tokenizer, pad_id = fast  # a fresh copy: this one truncates
+    else:
+        from transformers import AutoTokenizer
 
-    _quiet()
-    wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    tokenizer = _backend_copy(wrapper)  # its own copy: truncates as the model does, never pads
-    tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)
-    pad_id = wrapper.pad_token_id or 0
+        _quiet()
+        wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        tokenizer, pad_id = _backend_copy(wrapper), wrapper.pad_token_id or 0
+    tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)  # as the model does; never pads
     return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16, latency)
+
+
+def fast_tokenizer(path: Path) -> tuple[Any, int] | None:
+    """A new copy of the model folder's tokenizer.json, read by the `tokenizers` library alone, without
+    truncation or padding, and its padding id; None when the folder has no tokenizer.json. transformers
+    would build the same one from the same file (a test holds them equal), but importing it imports torch:
+    ~600 MB that an OpenVINO process, indexing or serving, never uses."""
+    import json
+
+    from tokenizers import Tokenizer
+
+    file = path / "tokenizer.json"
+    if not file.exists():
+        return None
+    tokenizer = Tokenizer.from_file(str(file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    config_file = path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
+    tokenizer.encode_special_tokens = bool(config.get("split_special_tokens", False))
+    pad = config.get("pad_token")
+    pad = pad.get("content") if isinstance(pad, dict) else pad
+    return tokenizer, (tokenizer.token_to_id(pad) if isinstance(pad, str) else None) or 0
 
 
 def _backend_copy(wrapper: Any) -> Any:

@@ -103,3 +103,47 @@ print("dropped")
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "dropped", done.stderr[-2000:]
+
+
+def test_the_tokenizer_read_alone_is_the_one_transformers_builds() -> None:
+    """`fast_tokenizer` reads tokenizer.json without transformers (which imports torch): the same ids and offsets."""
+    from transformers import AutoTokenizer
+
+    path = model_path("all-MiniLM-L6-v2")
+    fast = embedding.fast_tokenizer(path)
+    assert fast is not None
+    alone, pad_id = fast
+    wrapper = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    assert pad_id == wrapper.pad_token_id
+    texts = [*TEXTS, "[CLS] inside [SEP] a text", "Don't split U.S. e-mail’s naïve café, 1,234.5 km²", ""]
+    want = embedding._backend_copy(wrapper)  # transformers' own, without the folder's truncation and padding
+    for text in texts:
+        got = alone.encode(text, add_special_tokens=True)
+        ref = want.encode(text, add_special_tokens=True)
+        assert got.ids == ref.ids and got.offsets == ref.offsets
+        assert got.ids == wrapper(text, truncation=False)["input_ids"]
+
+
+def test_indexing_with_openvino_never_imports_torch(tmp_path: Path) -> None:
+    """torch and transformers are ~600 MB of an indexing process's memory that OpenVINO never uses; once the model
+    is converted (which needs them), a new process indexes without them."""
+    Embedder("all-MiniLM-L6-v2", backend="openvino", cache_dir=tmp_path).encode(["converted"], bulk=True)
+    probe = f"""
+import sys
+from pathlib import Path
+from assistant.embedding import Embedder
+from assistant.indexer import Indexer
+from assistant.settings import Settings
+from assistant.store import Store
+settings = Settings(index_dir={str(tmp_path / "index")!r}, model_cache_dir={str(tmp_path)!r})
+embedder = Embedder.from_settings(settings)
+assert embedder.backend == "openvino"
+report = Indexer(settings, Store(settings, create=True), embedder).run([Path("articles")])
+assert report.chunks_embedded > 0, report
+Embedder.from_settings(settings).encode(["a question"])
+print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules))
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
