@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,15 +56,16 @@ def old_code(folder: Path) -> Path:
     return folder
 
 
-def write_corpus(years: list[int], n: int, target: Path) -> int:
-    """The first `n` distinct articles (by url) of the years' files, in the order given."""
+def write_corpus(years: list[int], n: int, target: Path, before: str | None = None) -> int:
+    """The first `n` distinct articles (by url) of the years' files, in the order given; with `before`
+    (YYYY-MM-DD), only those published before that day."""
     seen: set[str] = set()
     with target.open("w") as out:
         for year in years:
             with gzip.open(SHARED / f"articles-{year}.jsonl.gz", "rt", encoding="utf-8") as src:
                 for line in src:
                     record = json.loads(line)
-                    if record["url"] in seen:
+                    if record["url"] in seen or (before and (record.get("published_at") or "9")[:10] >= before):
                         continue
                     seen.add(record["url"])
                     out.write(line if line.endswith("\n") else line + "\n")
@@ -131,6 +133,9 @@ def run_index(corpus: Path, index_dir: Path, env: dict[str, str], code: Path | N
         stderr=subprocess.DEVNULL,
         cwd=code or ROOT,
     )
+    samples: list[float] = []  # the child's RSS in MB, every 5 s: is it flat in the articles done?
+    sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples), daemon=True)
+    sampler.start()
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
@@ -149,13 +154,33 @@ def run_index(corpus: Path, index_dir: Path, env: dict[str, str], code: Path | N
         "rss_mb": usage.ru_maxrss / 1024,
         "disk_mb": size / 1e6,
         "tokens": encoded_tokens(index_dir) if report["chunks_embedded"] else 0,
+        # RSS at a quarter, half, three quarters of the run and at its end (the articles go in at a steady pace)
+        "rss_quarters": [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3, 4)]
+        if samples
+        else [],
     }
+
+
+def _sample_rss(pid: int, samples: list[float]) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            rss = next(line for line in status.read_text().splitlines() if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):  # exited (or a zombie, which has no VmRSS)
+            return
+        samples.append(int(rss.split()[1]) / 1024)
+        time.sleep(5)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--year", default="2025", help="a year, or years in order (2025,2024) for more articles")
     parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument(
+        "--before",
+        help="only articles published before this day (YYYY-MM-DD): distractors for a "
+        "test set about a later day, e.g. 2023-09-10 for the seed set's summit",
+    )
     parser.add_argument("--variants", default="old,new", help=f"comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor (at 10,000 articles, ~50 min)")
     parser.add_argument("--keep", type=Path, help="keep each variant's index in this folder, one folder each")
@@ -170,8 +195,11 @@ def main() -> None:
         sys.exit(f"unknown variants {sorted(unknown)}: choose from {', '.join(VARIANTS)}")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / f"realtimeqa-{args.year.replace(',', '-')}.jsonl"
-        n = write_corpus([int(y) for y in args.year.split(",")], args.articles, corpus)
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {n} articles of {args.year}")
+        n = write_corpus([int(y) for y in args.year.split(",")], args.articles, corpus, args.before)
+        print(
+            f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {n} articles of {args.year}"
+            + (f" published before {args.before}" if args.before else "")
+        )
         floor_s = float("nan")
         if not args.no_floor:
             floor_s, floor_tokens = floor(corpus)
@@ -187,7 +215,8 @@ def main() -> None:
             r = results[name]
             print(
                 f"  {name}: {r['seconds']:.1f} s, {r['chunks']:.0f} chunks, model {r['model_s']:.1f} s, "
-                f"keyword index at the end {r['keyword_s']:.1f} s",
+                f"keyword index {r['keyword_s']:.1f} s, peak RSS {r['rss_mb']:.0f} MB; RSS at 1/4, 1/2, 3/4 and "
+                f"the end of the run: {', '.join(f'{x:.0f}' for x in r['rss_quarters'])} MB",
                 flush=True,
             )
         last = Path(tmp) / f"index{len(names) - 1}"
