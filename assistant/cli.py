@@ -89,26 +89,14 @@ def index(
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (.txt, .md, .html, .json, .jsonl): only new or changed ones are embedded."""
-    from assistant.embedding import Embedder
-    from assistant.indexer import Indexer
     from assistant.store import Store
 
     settings = load_settings()
-    targets = paths or [settings.articles_dir]
     store = Store(settings, create=True)
     if rebuild:
         store.reset()
         store = Store(settings, create=True)
-    embedder = Embedder.from_settings(settings)
-    progress = _Progress(settings.progress_seconds)
-    keywords = _Progress(settings.progress_seconds, "keyword index")
-    try:
-        report = Indexer(settings, store, embedder).run(
-            targets, prune=prune, progress=progress, keyword_progress=keywords
-        )
-    finally:
-        progress.close()
-        keywords.close()
+    report = _index_into(settings, paths or [settings.articles_dir], store, prune)
     if as_json:
         _print_json(dataclasses.asdict(report))
     else:
@@ -354,9 +342,23 @@ def evaluate(
             help="Exit with code 1 when METRIC falls under VALUE, e.g. hit@5=0.95 (repeatable).",
         ),
     ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many cases, evenly spread over the set.")
+    ] = None,
+    distractors: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--distractors",
+            help="RealTimeQA: more weeks (files or folders) whose articles are indexed too, not asked (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Answer every case of a test set as the chat would and score retrieval, answers, citations, refusals."""
+    """Answer every case of a test set as the chat would and score retrieval, answers, citations, refusals.
+
+    A RealTimeQA file or folder (its weekly *_qa.jsonl with the *_gcs.jsonl beside them, or prepared
+    questions-YYYY.jsonl) is answered over an index of the weeks' articles, built at first and then reused."""
     from assistant import comparison, evaluation
+    from assistant import realtimeqa as rtqa
     from assistant import testset as sets
     from assistant.report import render_html, render_text
 
@@ -365,8 +367,37 @@ def evaluate(
         if path and str(path) != "-":
             _writable(option, path)  # before the run, which may take long
     before = comparison.load(baseline) if baseline else None
-    cases = sets.load(testset)
-    assistant = _assistant(llm)
+    if rtqa.recognise(testset):
+        bench = rtqa.load(testset)
+        cases = sets.spread(bench.cases, limit)
+        urls = {url for case in cases for url in case.article}
+        articles = {url: bench.articles[url] for url in sorted(urls)}
+        for more in distractors or []:
+            articles.update(rtqa.load(more).articles)
+        settings = rtqa.index_settings(load_settings(), cases, articles)
+        typer.echo(
+            f"RealTimeQA: {len(cases)} questions ({bench.skipped} of {len(bench.cases) + bench.skipped} left out: "
+            f"their gold choice is in none of their articles), {len(articles)} articles, index {settings.index_dir}",
+            err=True,
+        )
+        indexed = _index_into(settings, [rtqa.corpus_file(settings, articles)])
+        typer.echo(
+            f"index: {indexed.added} added, {indexed.unchanged} unchanged, {len(indexed.skipped)} skipped; "
+            f"{indexed.articles_total} articles, {indexed.chunks_total} chunks ({indexed.seconds:.1f} s)",
+            err=True,
+        )
+    else:
+        if distractors:
+            raise typer.BadParameter("--distractors is for RealTimeQA test sets", param_hint="--distractors")
+        cases = sets.spread(sets.load(testset), limit)
+        settings = load_settings()
+    if llm is not None:
+        from assistant.answering import checked_backend
+
+        checked_backend(llm)  # before the models load
+    from assistant.answering import Assistant
+
+    assistant = Assistant(settings)
     progress = _Progress(assistant.settings.progress_seconds, "evaluating", "case")
     try:
         run = evaluation.run(cases, assistant, llm=llm, progress=progress, name=testset.name)
@@ -384,6 +415,23 @@ def evaluate(
         typer.echo(f"fail-under: {line}", err=True)
     if unmet:
         raise typer.Exit(1)
+
+
+def _index_into(settings: Any, paths: list[Path], store: Any = None, prune: bool = False) -> Any:
+    """Index `paths` with `settings` (only new or changed articles are embedded), with progress on stderr."""
+    from assistant.embedding import Embedder
+    from assistant.indexer import Indexer
+    from assistant.store import Store
+
+    progress = _Progress(settings.progress_seconds)
+    keywords = _Progress(settings.progress_seconds, "keyword index")
+    try:
+        return Indexer(settings, store or Store(settings, create=True), Embedder.from_settings(settings)).run(
+            paths, prune=prune, progress=progress, keyword_progress=keywords
+        )
+    finally:
+        progress.close()
+        keywords.close()
 
 
 def _writable(option: str, path: Path) -> None:

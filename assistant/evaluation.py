@@ -7,7 +7,8 @@ Scoring (see `metrics` for each function):
 - retrieval: the ten best passages for the question the pipeline retrieved with (the standalone one for a
   follow-up), the same ranking whose first `retrieve_k` the answer used; a passage hits when it holds a
   gold quote, or, for a case with no quotes but a gold `article`, when it comes from that article;
-- answers: the answer's sentences without their [n] markers, against the keywords and the reference;
+- answers: the answer's sentences without their [n] markers, against the keywords (all of them named, no
+  distractor named) and the reference; also how many named only a distractor, refusals, words per answer;
 - citations: each cited span against the gold quotes and the pipeline's own support check;
 - a case that raised an error counts as wrong everywhere it is measured (no passage, no answer, no
   refusal) and is left out of the latency figures.
@@ -70,6 +71,7 @@ class CaseResult:
     reference: str
     keywords: list[list[str]]
     quotes: list[str]
+    distractors: list[str] = field(default_factory=list)
     standalone_question: str = ""
     answer: str = ""
     refused: bool = False
@@ -82,6 +84,8 @@ class CaseResult:
     ranking: list[Ranked] = field(default_factory=list)
     rank: int | None = None  # of the first passage that hits
     missing: list[list[str]] = field(default_factory=list)  # keyword groups the answer lacks
+    named_distractors: list[str] = field(default_factory=list)  # the wrong answers it names
+    words: int | None = None  # of the answer (None for a refusal)
     scores: dict[str, float | None] = field(default_factory=dict)  # the metrics measured on this case
     failures: list[str] = field(default_factory=list)
     error: str | None = None
@@ -101,6 +105,7 @@ class Summary:
     errors: int
     passed: int
     metrics: dict[str, float | None]  # named as in `metrics.METRICS`
+    answers: dict[str, float | None]  # named as in `metrics.ANSWERS`: reported, not bounds (lower is not worse)
     latency: dict[str, dict[str, float | None]]  # stage -> {"p50": ..., "p95": ...}
 
 
@@ -186,6 +191,12 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
     metrics = {name: m.mean(r.scores.get(name) for r in results) for name in m.METRICS}
     metrics["refusal_precision"] = m.refusal_precision(outcomes)
     metrics["refusal_recall"] = m.refusal_recall(outcomes)
+    answered = [r for r in results if r.answerable and (r.keywords or r.distractors) and not r.error]
+    answers = {
+        "confidently_wrong": m.mean(float(bool(r.named_distractors and r.missing)) for r in answered),
+        "refused": m.mean(float(r.refused) for r in results if r.answerable),
+        "words": m.mean(r.words for r in results),
+    }
     timed = [r for r in results if r.error is None]
     latency = {
         stage: {f"p{q}": m.percentile((r.timings.get(stage) for r in timed), q) for q in (50, 95)}
@@ -198,6 +209,7 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
         errors=sum(r.error is not None for r in results),
         passed=sum(r.passed for r in results),
         metrics=metrics,
+        answers=answers,
         latency=latency,
     )
 
@@ -215,6 +227,7 @@ def _run_case(case: Case, assistant: Assistant, llm: str, gold_articles: set[str
         reference=case.answer,
         keywords=[list(g) for g in case.keywords],
         quotes=list(case.quotes),
+        distractors=list(case.distractors),
     )
     t0 = time.perf_counter()
     answer: Answer | None = None
@@ -259,8 +272,10 @@ def _score(
             CitedSpan(c.n, c.article_id, c.title, c.start, c.end, c.quote, c.supported, on_gold[c.n])
             for c in answer.citations
         ]
-    if case.quotes:
-        hits = [m.holds_quote(p.text, case.quotes) for p in ranking]
+    if case.quotes:  # from one of the gold articles, when the case names them and they are indexed
+        hits = [
+            m.holds_quote(p.text, case.quotes) and (not gold_articles or p.article_id in gold_articles) for p in ranking
+        ]
     else:
         hits = [gold_articles is not None and p.article_id in gold_articles for p in ranking]
     r.ranking = [Ranked(p.article_id, p.title, p.start, p.end, hit) for p, hit in zip(ranking, hits, strict=True)]
@@ -270,9 +285,17 @@ def _score(
         scores.update({f"hit@{k}": m.hit_at(r.rank, k) for k in m.HIT_KS})
         scores[f"mrr@{m.TOP_K}"] = m.reciprocal_rank(r.rank)
     text = " ".join(s.text for s in r.sentences) if answered else ""  # without the [n] markers
+    if answered:
+        r.words = m.word_count(text)
+        r.named_distractors = [d for d in case.distractors if m.contains(text, d)]
     if case.answerable and case.keywords:
         r.missing = [list(g) for g in m.missing_keywords(text, case.keywords)] if answered else []
-        scores["correctness"] = float(answered and not r.missing)
+        correct = answered and not r.missing and not r.named_distractors
+        scores["correctness"] = float(correct)
+        # the same, and every keyword in a span it cites: the citations checked against the gold, not by
+        # the pipeline's own support score
+        spans = " \n ".join(c.quote for c in r.citations)
+        scores["cited_correctness"] = float(correct and not m.missing_keywords(spans, case.keywords))
     if case.answerable and case.answer:
         scores["token_f1"] = m.token_f1(text, case.answer)
     if answered:
@@ -301,6 +324,8 @@ def _failures(r: CaseResult, llm: str) -> list[str]:
         out.append(f"answered an unanswerable question ({relevance})")
     if r.missing:
         out.append("missing: " + "; ".join(" / ".join(group) for group in r.missing))
+    if r.named_distractors:
+        out.append("names a wrong answer: " + "; ".join(r.named_distractors))
     on_gold = {c.n: c.on_gold for c in r.citations}
     for s in r.sentences if not r.refused else []:
         if not s.supported:
@@ -311,20 +336,23 @@ def _failures(r: CaseResult, llm: str) -> list[str]:
 
 
 def _gold_articles(case: Case, infos: Sequence[ArticleInfo]) -> set[str] | None:
-    """Ids of the indexed articles that the case's `article` names (by id, title, path or file name)."""
+    """Ids of the indexed articles that the case's `article` names (by id, title, path, file name or url)."""
     if not case.article:
         return None
-    ref = case.article.strip()
+    refs = {ref.strip() for ref in case.article}
+    titles = {ref.casefold() for ref in refs}
     return {
         a.id
         for a in infos
-        if ref in (a.id, a.key, Path(a.key.split("#")[0]).name) or a.title.casefold() == ref.casefold()
+        if refs & {a.id, a.key, Path(a.key.split("#")[0]).name, a.url or a.id} or a.title.casefold() in titles
     }
 
 
 def _warnings(cases: Sequence[Case], infos: Sequence[ArticleInfo], results: list[CaseResult], llm: str) -> list[str]:
     out = [
-        f"case {c.id}: its article {c.article!r} is not in the index"
+        f"case {c.id}: {'its article' if len(c.article) == 1 else 'none of its articles'} "
+        f"{', '.join(map(repr, c.article[:3]))}{' ...' if len(c.article) > 3 else ''} "
+        f"{'is' if len(c.article) == 1 else 'are'} in the index"
         for c in cases
         if c.article and not _gold_articles(c, infos)
     ]

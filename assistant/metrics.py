@@ -33,12 +33,21 @@ METRICS = {
         for k in HIT_KS
     },
     f"mrr@{TOP_K}": f"mean of 1/rank of the first passage holding a gold quote, 0 past rank {TOP_K}",
-    "correctness": "the answer holds every keyword group (answerable cases with keywords; a refusal is wrong)",
+    "correctness": "the answer holds every keyword group and names no distractor (answerable cases with keywords; "
+    "a refusal is wrong)",
+    "cited_correctness": "correct, and the spans it cites hold every keyword group: the citations checked against "
+    "the gold, not by the pipeline's own support check",
     "token_f1": "word-overlap F1 of the answer with the reference answer (SQuAD-style; a refusal scores 0)",
     "citation_precision": "cited spans that support their sentence or overlap a gold quote (answered cases)",
     "citation_recall": "answer sentences with a citation that supports them (answered cases)",
     "refusal_precision": "refusals that were on unanswerable questions",
     "refusal_recall": "unanswerable questions that were refused",
+}
+# name -> what it counts: reported beside the metrics, not bounds
+ANSWERS = {
+    "confidently_wrong": "answers that name a distractor and miss a keyword (answerable cases with keywords)",
+    "refused": "answerable questions refused",
+    "words": "words per answer (refusals left out)",
 }
 LATENCY = ("retrieve_ms", "evidence_ms", "first_token_ms", "total_ms", "prompt_tokens")
 
@@ -110,6 +119,11 @@ def reciprocal_rank(rank: int | None, k: int = TOP_K) -> float:
 def missing_keywords(answer: str, groups: Sequence[Sequence[str]]) -> list[Sequence[str]]:
     """The keyword groups none of whose aliases the answer contains."""
     return [group for group in groups if not any(contains(answer, alias) for alias in group)]
+
+
+def word_count(text: str) -> int:
+    """Words of `text` as `normalize` splits them ("U.S.-based" is three)."""
+    return len(normalize(text).split())
 
 
 def keywords_correct(answer: str, groups: Sequence[Sequence[str]]) -> bool | None:

@@ -15,7 +15,7 @@ from typing import Any
 from assistant import charts
 from assistant.comparison import Comparison, compare
 from assistant.evaluation import Run
-from assistant.metrics import LATENCY, METRICS
+from assistant.metrics import ANSWERS, LATENCY, METRICS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -47,6 +47,7 @@ def render_html(run: Run | Mapping[str, Any], baseline: Run | Mapping[str, Any] 
         metric_bars=Markup(charts.bars(rows)),
         histograms=histograms,
         metrics=METRICS,
+        answers=ANSWERS,
         stages=LATENCY,
         types=sorted(data["by_type"]),
     )
@@ -79,6 +80,7 @@ def _num(value: float | int | None, digits: int = 3) -> str:
 
 _SHORT = {
     "correctness": "correct",
+    "cited_correctness": "cited",
     "token_f1": "f1",
     "citation_precision": "cit_p",
     "citation_recall": "cit_r",
@@ -101,6 +103,11 @@ def render_text(run: Run, comparison: Comparison | None = None) -> str:
         if comparison and (d := comparison.get("overall", name)):
             line += f"{_num(d.before):>10}{_signed(d.change):>9}" + ("  REGRESSION" if d.regression else "")
         lines.append(line)
+    a = o.answers
+    lines.append(
+        f"answers: {_num(a.get('confidently_wrong'))} name only a wrong answer, {_num(a.get('refused'))} of the "
+        f"answerable refused, {_num(a.get('words'), 1)} words per answer"
+    )
     columns = [n for n in METRICS if n not in ("hit@1", "hit@3", "hit@10")]
     lines += ["", f"{'type':<16}{'cases':>6}{'passed':>7}" + "".join(f"{_SHORT.get(n, n):>8}" for n in columns)]
     for t, s in sorted(run.by_type.items()):

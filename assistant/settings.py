@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "news-assistant",
         description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB).",
     )
+    eval_dir: Path | None = Field(
+        None,
+        description="Where `assistant eval` keeps the index it builds of a benchmark's articles (RealTimeQA), one "
+        "folder per set of articles, reused by the next run. Default: model_cache_dir/eval.",
+    )
     llm_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default: all cores).")
     llm_context: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
     max_answer_tokens: int = Field(200, ge=16, description="Longest answer the model may generate, in tokens.")

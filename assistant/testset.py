@@ -9,8 +9,12 @@ A case (one JSON object a line; a JSON list of them is read too):
     answer      the reference answer (for token F1)
     keywords    facts a correct answer must contain, each a list of accepted aliases:
                 [["Shoigu", "Soigu"], ["defence minister", "defense minister"]]
+    distractors wrong answers a correct one must not name, e.g. the other choices of a quiz:
+                an answer that lists every candidate is not an answer
     quotes      exact sentences of the articles that support the answer
-    article     id, title or file name of the gold article (optional)
+    article     id, title, file name or url of the gold article, or a list of them (optional);
+                with quotes, a retrieved passage hits when it holds a quote and comes from one of them
+    as_of       the day the question is asked on (YYYY-MM-DD): articles published after it are not used
     answerable  false when the articles do not answer the question (the assistant should refuse)
     type        (our extension) the kind of question, e.g. who, when, follow-up, unanswerable:
                 results are broken down by it
@@ -54,8 +58,9 @@ class Case(BaseModel):
     history: tuple[HistoryTurn, ...] = ()
     answer: str = ""
     keywords: tuple[tuple[str, ...], ...] = ()
+    distractors: tuple[str, ...] = ()
     quotes: tuple[str, ...] = ()
-    article: str | None = None
+    article: tuple[str, ...] = ()
     answerable: bool = True
     type: str | None = None
     as_of: str | None = None  # the day the question is asked on (YYYY-MM-DD): later articles are not used
@@ -67,6 +72,18 @@ class Case(BaseModel):
             return checked_day(value)
         except ConfigError as exc:
             raise ValueError(f"{value!r} is not a day (YYYY-MM-DD)") from exc
+
+    @field_validator("article", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [] if value is None else [value] if isinstance(value, str) else value
+
+    @field_validator("distractors", "article")
+    @classmethod
+    def _no_empty_name(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(v.strip() for v in value):
+            raise ValueError("holds an empty text")
+        return value
 
     @field_validator("history", mode="before")
     @classmethod
@@ -108,6 +125,13 @@ def load(path: Path) -> list[Case]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CaseFileError(f"cannot read the test set {path}: {exc}") from None
     return parse(text, str(path))
+
+
+def spread(cases: list[Case], limit: int | None) -> list[Case]:
+    """At most `limit` of the cases, evenly spread over the list (all the weeks of a year, not its first ones)."""
+    if limit is None or limit >= len(cases):
+        return cases
+    return [cases[i * len(cases) // limit] for i in range(limit)]
 
 
 def parse(text: str, name: str = "the test set") -> list[Case]:

@@ -89,7 +89,7 @@ def test_every_quote_is_verbatim_in_an_article(bundled: Settings, testset: Path)
         for quote in case.quotes:
             holders = [name for name, text in texts.items() if quote in text]
             assert holders, f"{case.id}: quote not in any article's clean text: {quote}"
-            assert case.article is None or case.article in holders, f"{case.id}: quote not in {case.article}"
+            assert not case.article or set(case.article) & set(holders), f"{case.id}: quote not in {case.article}"
         if case.answerable and len({name for q in case.quotes for name, t in texts.items() if q in t}) < 2:
             assert case.kind != "multi-article", f"{case.id}: a multi-article case quotes one article"
 
@@ -246,6 +246,29 @@ def test_a_case_is_answered_as_of_its_day(assistant: Assistant) -> None:
     now, then = run.cases
     assert not now.refused and now.scores["correctness"] == 1.0 and now.ranking
     assert then.refused and not then.ranking and then.scores["correctness"] == 0.0
+
+
+def test_an_answer_that_also_names_a_distractor_is_not_correct(assistant: Assistant) -> None:
+    """Listing every candidate is not answering: a case's distractors named in the answer make it wrong."""
+    case = {"id": "plain", "question": "Who is the Kremlin spokesperson?", "keywords": ["Peskov"]}
+    plain = evaluation.run(parse(_jsonl(case), "cases"), assistant, llm="extractive").cases[0]
+    assert plain.scores["correctness"] == 1.0 and plain.words and plain.words > 3
+    text = " ".join(s.text for s in plain.sentences)
+    named = next(w for w in re.findall(r"\b[A-Z][a-z]{3,}\b", text) if w != "Peskov")  # another name it holds
+    cases = parse(
+        _jsonl(
+            {**case, "id": "names", "distractors": [named, "Bolsonaro"]},
+            {**case, "id": "absent", "distractors": ["Bolsonaro"]},
+        ),
+        "cases",
+    )
+    run = evaluation.run(cases, assistant, llm="extractive")
+    names, absent = run.cases
+    assert names.scores["correctness"] == 0.0 and names.named_distractors == [named]
+    assert any("names a wrong answer" in f for f in names.failures)
+    assert absent.scores["correctness"] == 1.0 and absent.named_distractors == []
+    assert run.overall.answers["confidently_wrong"] == 0.0  # it also named the gold: wrong, not confidently wrong
+    assert run.overall.answers["words"] == pytest.approx(plain.words)
 
 
 def test_an_empty_test_set_measures_nothing(assistant: Assistant) -> None:
