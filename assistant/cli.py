@@ -307,6 +307,8 @@ def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, 
     for s in answer.sentences:
         if not s.supported:
             typer.echo(f"unsupported: {s.text}")
+    if answer.reported:
+        typer.echo(f"{answer.reported}.")
     for c in answer.citations:
         date = (c.published_at or "")[:10]
         typer.echo(
@@ -374,7 +376,7 @@ def evaluate(
         articles = {url: bench.articles[url] for url in sorted(urls)}
         for more in distractors or []:
             articles.update(rtqa.load(more).articles)
-        settings = rtqa.index_settings(load_settings(), cases, articles)
+        settings = rtqa.index_settings(load_settings(), articles)
         typer.echo(
             f"RealTimeQA: {len(cases)} questions ({bench.skipped} of {len(bench.cases) + bench.skipped} left out: "
             f"their gold choice is in none of their articles), {len(articles)} articles, index {settings.index_dir}",

@@ -190,12 +190,13 @@ def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         raise CaseFileError(f"cannot read {path}: {exc}") from None
 
 
-def index_settings(settings: Settings, cases: list[Case], articles: dict[str, dict[str, str | None]]) -> Settings:
+def index_settings(settings: Settings, articles: dict[str, dict[str, str | None]]) -> Settings:
     """Settings of the index that holds exactly these articles: its own folder under `eval_dir` (its own
-    collections on a Chroma server), named by a digest of their urls, so that a second run reuses it."""
+    collections on a Chroma server), named by a digest of their urls, so that a second run over the same articles
+    reuses it, whichever of their questions it asks."""
     urls = sorted(articles)
     digest = hashlib.sha256("\n".join(urls).encode()).hexdigest()[:12]
-    name = f"realtimeqa-{len(cases)}q-{len(urls)}a-{digest}"
+    name = f"realtimeqa-{len(urls)}a-{digest}"
     return settings.model_copy(
         update={
             "index_dir": (settings.eval_dir or settings.model_cache_dir / "eval") / name,
