@@ -166,6 +166,9 @@ CONFIG = {
     "embed_model",
     "chunk_size",
     "retrieve_k",
+    "passages_per_article",
+    "recency_boost",
+    "extractive_sentences",
     "evidence_sentences",
     "min_relevance",
     "verify_answerable",
@@ -195,7 +198,8 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
     answers = {
         "confidently_wrong": m.mean(float(bool(r.named_distractors and r.missing)) for r in answered),
         "refused": m.mean(float(r.refused) for r in results if r.answerable),
-        "words": m.mean(r.words for r in results),
+        "words_p50": m.percentile((r.words for r in results), 50),
+        "words_p95": m.percentile((r.words for r in results), 95),
     }
     timed = [r for r in results if r.error is None]
     latency = {

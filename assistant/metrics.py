@@ -47,7 +47,8 @@ METRICS = {
 ANSWERS = {
     "confidently_wrong": "answers that name a distractor and miss a keyword (answerable cases with keywords)",
     "refused": "answerable questions refused",
-    "words": "words per answer (refusals left out)",
+    "words_p50": "words per answer, median (refusals left out)",
+    "words_p95": "words per answer, 95th percentile (refusals left out)",
 }
 LATENCY = ("retrieve_ms", "evidence_ms", "first_token_ms", "total_ms", "prompt_tokens")
 

@@ -268,7 +268,7 @@ def test_an_answer_that_also_names_a_distractor_is_not_correct(assistant: Assist
     assert any("names a wrong answer" in f for f in names.failures)
     assert absent.scores["correctness"] == 1.0 and absent.named_distractors == []
     assert run.overall.answers["confidently_wrong"] == 0.0  # it also named the gold: wrong, not confidently wrong
-    assert run.overall.answers["words"] == pytest.approx(plain.words)
+    assert run.overall.answers["words_p50"] == pytest.approx(plain.words)
 
 
 def test_an_empty_test_set_measures_nothing(assistant: Assistant) -> None:
