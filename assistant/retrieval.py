@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from assistant import recency
 from assistant.dates import checked_day, parse_date, to_timestamp
 from assistant.embedding import Embedder
 from assistant.errors import ConfigError
@@ -53,10 +54,13 @@ class Filters:
         filters.where()  # a bad date fails here, before any work
         return filters
 
+    def day(self) -> date:
+        """The `as_of` day (today, UTC, when None)."""
+        return date.fromisoformat(self.as_of) if self.as_of else datetime.now(UTC).date()
+
     def cutoff(self) -> int:
         """The last second of the `as_of` day (today when None), UTC."""
-        day = self.as_of or datetime.now(UTC).date().isoformat()
-        return _timestamp(day, "as-of") + 86399
+        return _timestamp(self.day().isoformat(), "as-of") + 86399
 
     def bounds(self) -> tuple[str | None, int | None, int | None]:
         """(source, first and last second of publication), None where unbounded."""
@@ -149,12 +153,24 @@ class Retriever:
             if query == question:
                 similarity = {h.chunk.id: h.similarity for h in dense}
                 firsts = [ranking[0].chunk.id for ranking in (dense, lexical) if ranking]
+        if (days := recency.window(question, filters.day())) is not None and s.recency_boost:
+            _prefer(fused, by_id, days, s.recency_boost)
         order = _fused_order(fused, by_id)
         best = fused[order[0]] if order else 1.0
         return [
             to_passage(by_id[i].chunk, by_id[i].article, fused[i] / best, similarity.get(i))
-            for i in _with_firsts(_diverse(order, by_id, k), firsts, k)
+            for i in _with_firsts(_diverse(order, by_id, k, s.passages_per_article), firsts, k)
         ]
+
+
+def _prefer(fused: dict[str, float], hits: dict[str, Hit], days: recency.Window, boost: float) -> None:
+    """Scores of the passages whose article was published in `days` times 1 + `boost`."""
+    first, last = to_timestamp(days.first.isoformat()), to_timestamp(days.last.isoformat())
+    assert first is not None and last is not None
+    for chunk_id in fused:
+        ts = hits[chunk_id].article.get("published_ts")
+        if isinstance(ts, int | float) and first <= ts <= last + 86399:
+            fused[chunk_id] *= 1 + boost
 
 
 def _fused_order(fused: dict[str, float], hits: dict[str, Hit]) -> list[str]:
@@ -178,25 +194,31 @@ def _with_firsts(order: list[str], firsts: list[str], k: int) -> list[str]:
     return [i for i in order if i in kept[: k - len(missing)] or i in missing]
 
 
-def _diverse(order: list[str], hits: dict[str, Hit], k: int, threshold: float = 0.6) -> list[str]:
-    """Fused order, with near-copies of a passage already chosen (another outlet's reprint) moved after the first
-    k distinct ones. Only the first k are compared (stemming every candidate cost ~13 ms a question at 10,000
-    articles); what follows them keeps its fused order."""
+def _diverse(order: list[str], hits: dict[str, Hit], k: int, per_article: int = 0, threshold: float = 0.6) -> list[str]:
+    """Fused order, with near-copies of a passage already chosen (another outlet's reprint), and with `per_article`
+    (0: no limit) passages of an article already chosen, its further ones, moved after the first k. Only the first
+    k are compared (stemming every candidate cost ~13 ms a question at 10,000 articles); what follows them keeps
+    its fused order."""
     chosen: list[str] = []
     chosen_words: list[set[str]] = []
     later: list[str] = []
+    taken: dict[str, int] = {}
     for n, chunk_id in enumerate(order):
         if len(chosen) == k:
             return chosen + order[n:] + later
+        article = hits[chunk_id].chunk.article_id
+        if per_article and taken.get(article, 0) >= per_article:
+            later.append(chunk_id)
+            continue
         words = set(terms(hits[chunk_id].chunk.text))
         copy = any(
-            hits[c].chunk.article_id != hits[chunk_id].chunk.article_id
-            and len(words & w) / max(1, len(words | w)) >= threshold
+            hits[c].chunk.article_id != article and len(words & w) / max(1, len(words | w)) >= threshold
             for c, w in zip(chosen, chosen_words, strict=True)
         )
         (later if copy else chosen).append(chunk_id)
         if not copy:
             chosen_words.append(words)
+            taken[article] = taken.get(article, 0) + 1
     return chosen + later
 
 

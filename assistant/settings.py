@@ -101,9 +101,22 @@ class Settings(BaseSettings):
     # --- retrieval and evidence -------------------------------------------------------------------
     retrieve_k: int = Field(6, ge=1, le=50, description="Passages kept after fusion, from which evidence is chosen.")
     candidates: int = Field(20, ge=1, le=200, description="Passages each retriever (dense, BM25) proposes to fusion.")
+    passages_per_article: int = Field(
+        0,
+        ge=0,
+        description="At most this many of an article's passages among the ones kept, before others' (0: no limit): "
+        "in an archive, one long article on the subject can otherwise take every place.",
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = weight / (rrf_k + rank).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (keyword) ranking in fusion.")
+    extractive_sentences: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Most sentences an extractive answer quotes (the best first; others only when they score nearly "
+        "as well).",
+    )
     evidence_sentences: int = Field(6, ge=1, le=20, description="Most evidence sentences put in front of the model.")
     evidence_tokens: int = Field(360, ge=50, description="Token budget for the evidence in the prompt.")
     min_relevance: float = Field(
@@ -152,6 +165,14 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "news-assistant",
         description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB).",
+    )
+    recency_boost: float = Field(
+        0.0,
+        ge=0,
+        description="How much more a passage weighs when its article was published in the days a question names "
+        '("this week", "yesterday", "in March", "recently"; counted back from its as-of day): its fused '
+        "score times 1 + this. 0 (the default): no preference; 0.5 and 1 measured no gain on RealTimeQA 2025 "
+        "(docs/evaluation.md).",
     )
     eval_dir: Path | None = Field(
         None,

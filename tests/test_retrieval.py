@@ -3,14 +3,17 @@ articles out."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import index
 
+from assistant import recency
+from assistant.dates import to_timestamp
 from assistant.embedding import Embedder
 from assistant.errors import ConfigError
-from assistant.retrieval import Filters, Retriever, _diverse, _fused_order, _with_firsts
+from assistant.retrieval import Filters, Retriever, _diverse, _fused_order, _prefer, _with_firsts
 from assistant.settings import Settings
 from assistant.store import Hit, Store
 from assistant.terms import terms
@@ -94,3 +97,51 @@ def test_between_equal_scores_the_more_recent_article_comes_first() -> None:
             h.article["published_ts"] = published[h.chunk.article_id]
     fused = {order[0]: 0.5, order[1]: 0.5, order[2]: 0.5, order[3]: 0.9}
     assert [hits[i].chunk.article_id for i in _fused_order(fused, hits)] == ["best", "new", "old", "undated"]
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "last"),
+    [
+        ("Who won the vote this week?", "2025-01-04", "2025-01-10"),  # the seven days up to the as-of day
+        ("What happened last week in Gaza?", "2024-12-28", "2025-01-03"),
+        ("What did the senator say yesterday?", "2025-01-09", "2025-01-10"),
+        ("Who resigned on Monday?", "2025-01-06", "2025-01-07"),  # the last Monday, and the next day's papers
+        ("What did the court rule in March?", "2024-03-01", "2024-03-31"),  # the last March before the day
+        ("What did the court rule in January?", "2025-01-01", "2025-01-10"),
+        ("Which film led the box office in May 2023?", "2023-05-01", "2023-05-31"),
+        ("What did the latest poll show?", "2024-12-11", "2025-01-10"),
+        ("Who was recently named coach?", "2024-12-11", "2025-01-10"),
+        ("How many jobs were added last month?", "2024-12-01", "2024-12-31"),
+        ("So far this year, who leads?", "2025-01-01", "2025-01-10"),
+        ("Who won the game last weekend?", "2025-01-04", "2025-01-06"),
+    ],
+)
+def test_a_time_expression_names_the_days_to_prefer(question: str, first: str, last: str) -> None:
+    days = recency.window(question, date(2025, 1, 10))  # a Friday
+    assert days is not None and (days.first.isoformat(), days.last.isoformat()) == (first, last)
+
+
+@pytest.mark.parametrize(
+    "question", ["Who is Russia's defence minister?", "What may happen in may?", "Where is New York's mayor?"]
+)
+def test_a_question_without_one_prefers_no_days(question: str) -> None:
+    assert recency.window(question, date(2025, 1, 10)) is None
+
+
+def test_a_question_about_this_week_prefers_the_articles_of_the_week() -> None:
+    order, hits = _hits([("old", STORY), ("week", STORY), ("other", OTHERS[0])])
+    for article, day in (("old", "2024-11-02"), ("week", "2025-01-08"), ("other", "2025-01-09")):
+        hits[next(i for i in order if hits[i].chunk.article_id == article)].article["published_ts"] = to_timestamp(day)
+    fused = {order[0]: 0.030, order[1]: 0.025, order[2]: 0.010}
+    days = recency.window("Where did Kim meet Putin this week?", date(2025, 1, 10))
+    assert days is not None
+    _prefer(fused, hits, days, 0.5)
+    assert [hits[i].chunk.article_id for i in _fused_order(fused, hits)] == ["week", "old", "other"]
+    assert fused[order[2]] == pytest.approx(0.015) and fused[order[0]] == 0.030  # in the week, or left alone
+
+
+def test_one_article_takes_at_most_its_share_of_the_places() -> None:
+    order, hits = _hits([("long", OTHERS[0]), ("long", OTHERS[1]), ("long", OTHERS[2]), ("short", STORY)])
+    assert _diverse(order, hits, k=3) == order  # no limit: fused order
+    capped = _diverse(order, hits, k=3, per_article=2)
+    assert capped[:3] == [order[0], order[1], order[3]] and capped[3:] == [order[2]]  # moved back, not lost
