@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant import citations as cite
-from assistant import condense
+from assistant import condense, recency
 from assistant.embedding import Embedder
 from assistant.errors import QuestionError
 from assistant.evidence import Evidence, EvidenceSelector
@@ -69,6 +69,8 @@ class Answer:
     notice: str | None = None
     timings: dict[str, float | int | None] = field(default_factory=dict)
     generated: str | None = None  # what the model wrote, before the citation check (None: no model)
+    # for a question about time ("when", "this week"): the days of the cited articles, "Reported on 8 January 2025"
+    reported: str | None = None
 
     def turn(self) -> Turn:
         # a refused answer is given back as the refusal, not as the words the model was refused for
@@ -156,12 +158,16 @@ class Assistant:
             timings["total_ms"] = _ms(t0)
             if timings["first_token_ms"] is None:
                 timings["first_token_ms"] = timings["total_ms"]
+            citations = _cited(sentences, evidence + shown)
+            reported = None
+            if not refused and recency.about_time(standalone):
+                reported = recency.reported_on([c.published_at or "" for c in citations])
             return Answer(
                 question=question,
                 standalone_question=standalone,
                 answer=text,
                 refused=refused,
-                citations=_cited(sentences, evidence + shown),
+                citations=citations,
                 sentences=sentences,
                 passages=passages,
                 evidence=[] if refused else new,
@@ -171,6 +177,7 @@ class Assistant:
                 notice=notice,
                 timings=timings,
                 generated=generated,
+                reported=reported,
             )
 
         if not evidence or relevance < self.settings.min_relevance:
@@ -338,9 +345,10 @@ class Assistant:
         return self.prompts.render(template, articles=list(articles.values()), question=question)
 
     def _extract(self, evidence: list[Evidence]) -> list[cite.Sentence]:
-        """One to three evidence sentences, best first, quoted verbatim with their numbers."""
+        """The best evidence sentence and up to `extractive_sentences` - 1 that score nearly as well, best first,
+        quoted verbatim with their numbers."""
         best = evidence[0].score
-        chosen = [e for e in evidence if e.score >= 0.85 * best][:3]
+        chosen = [e for e in evidence if e.score >= 0.85 * best][: self.settings.extractive_sentences]
         return [cite.Sentence(" ".join(e.quote.split()), (e.n,), True, 1.0) for e in chosen]
 
 

@@ -51,7 +51,8 @@ def answer_html(answer: Answer, spans: dict[str, Span]) -> str:
     if answer.refused:
         hint = " The closest passages are listed under Sources." if answer.passages else ""
         return f'{notice}<p class="refusal">{escape(answer.answer)}{hint}</p>'
-    return notice + "<p>" + " ".join(_sentence(s, spans) for s in answer.sentences) + "</p>"
+    reported = f'<p class="reported">{escape(answer.reported)}.</p>' if answer.reported else ""
+    return notice + "<p>" + " ".join(_sentence(s, spans) for s in answer.sentences) + "</p>" + reported
 
 
 def streaming_html(text: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES, index
 
+from assistant import recency, render
 from assistant.answering import Answer, Assistant, _numbers_mapped, _says_nothing
 from assistant.citations import check, parse, possessors, unseen, without_list_numbers, without_repeats
 from assistant.embedding import Embedder
@@ -84,6 +85,27 @@ def test_extractive_answer_holds_the_fact_with_exact_spans(
     _assert_spans(answer, _texts(bundled))
     cited = {n for s in answer.sentences for n in s.citations}
     assert cited == {c.n for c in answer.citations}  # only what the answer used is listed
+
+
+def test_an_answer_about_time_says_when_what_it_cites_was_reported(assistant: Assistant) -> None:
+    when = assistant.ask("When did Kim arrive in Russia?", llm="extractive")
+    days = sorted({(c.published_at or "")[:10] for c in when.citations})
+    assert not when.refused and days and when.reported == recency.reported_on(days)
+    assert when.reported and when.reported.startswith("Reported on ") and "September 2023" in when.reported
+    assert assistant.ask("Who is the Kremlin spokesperson?", llm="extractive").reported is None  # not about time
+    assert "Reported on" in render.answer_html(when, {})
+
+
+def test_the_days_of_what_is_reported_are_written_out() -> None:
+    assert recency.reported_on(["2023-09-15T10:00:00+00:00"]) == "Reported on 15 September 2023"
+    assert recency.reported_on(["2023-09-17", "2023-09-15", "", "2023-09-15"]) == (
+        "Reported on 15 September 2023 and 17 September 2023"
+    )
+    assert recency.reported_on([f"2023-09-1{d}" for d in range(5)]).startswith("Reported between 10 September")
+    assert recency.reported_on(["", "soon"]) is None
+    for question in ("When did they meet?", "In what year was he born?", "Who won this week?"):
+        assert recency.about_time(question), question
+    assert not recency.about_time("Who met whom?")
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
