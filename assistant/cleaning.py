@@ -17,6 +17,7 @@ from assistant.dates import find_date, parse_date
 from assistant.errors import ArticleError
 from assistant.types import Article, Draft
 
+_MONTH = r"(Jan|Feb|March|April|May|June|July|Aug|Sept|Oct|Nov|Dec)[a-z]*"
 _FOOTER_MARKER = re.compile(
     r"^(you (may|might) also like|leave a (comment|reply)|related( articles| posts| stories| news)?:?"
     r"|more (stories|news) from .{0,40}|recommended( for you)?|share this( article| story)?:?"
@@ -42,6 +43,22 @@ _BOILERPLATE = [
     # and every such page was a copy of every other (similarity 1.00 between unrelated stories)
     re.compile(r"^(\d+\.\s*)?how relevant is this ad to you\?$", re.I),
     re.compile(r"^video player was slow to load content\b.{0,200}$", re.I),
+    # US sites' promotions and desk lines, read off a sample of RealTimeQA's usatoday.com, cnn.com and
+    # theweek.co.uk pages (docs/cleaning.md)
+    re.compile(r"^.{0,60}\bPlay the USA TODAY\b.{0,60}$"),
+    re.compile(r"^Subscribe to The Week\b.*$"),
+    re.compile(r"^Thank you for supporting our journalism\b.{0,200}$"),
+    re.compile(r"^Our fact-check work is supported in part by\b.{0,120}$"),
+    re.compile(r"^(Sign up for|Get) CNN\S*\b.{0,300}$|^Follow CNN\b.{0,100}$"),
+    re.compile(r"^A version of this story (first )?appeared in\b.{0,300}$"),
+    re.compile(r"^(Additional )?Reporting by\b.{0,300}\bEditing by\b.{0,200}$", re.I),
+    re.compile(r"^From USA TODAY Network and wire reports$"),
+    # USA TODAY's machine summary over the story: the labelled first point goes; the one or two points after it
+    # are kept, as nothing tells them from the story's first sentence ("When Memphis meets the Lakers ...")
+    re.compile(r"^AI-assisted summary\b.*$"),
+    re.compile(
+        rf"^({_MONTH}\.? \d{{1,2}}, \d{{4}} )?Updated {_MONTH}\.? \d{{1,2}}, \d{{4}}, \d{{1,2}}:\d{{2}} [ap]\.m\. ET$"
+    ),
 ]
 _PHONE = re.compile(r"(\+\s?\d[\d\s()./-]{6,}\d|\(\+?\d{1,4}\)\s*[\d\s./-]{6,}\d)")
 _EMAIL = re.compile(r"\[email\s*protected\]|\b[\w.+-]+@[\w-]+\.[\w.-]+\b", re.I)
@@ -55,6 +72,32 @@ _PUBLICATION = re.compile(
     r"^(?P<name>(?:The )?[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){0,5}) is (?:the|a|an) [^.]{0,80}?"
     r"\b(news ?paper|daily|weekly|magazine|news (?:site|portal|agency|outlet))\b",
 )
+# a link to another story set in the text: "More:Is this a correction or a recession?", "RELATED:Meyer leads ...";
+# no space after the colon (a story's "Ocean City: New housing ..." has one)
+_LINK = re.compile(r"^(?P<label>[A-Z](?:[\w'’&. -]{0,50}[A-Za-z])?):(?P<rest>[A-Z0-9\"“‘'$].*)$")
+_LINK_LABELS = {"more", "related", "read more", "previously", "also", "see also", "watch", "opinion in your inbox"}
+# "Contact Terri Sanginiti at (302) 324-2771 or ...", "Follow Chris Bumbaca on Twitter @BOOMbaca.",
+# "Saman Shafiq is a trending news reporter for USA TODAY. Reach her at ..."
+_CONTACT_LEAD = re.compile(r"^(follow|contact|reach|email|e-mail|got a tip\?|story idea\?|staff writers?)\b", re.I)
+_REPORTER_IS = re.compile(
+    r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} (is|covers)\b.{0,100}\b(reporter|writer|correspondent|editor|columnist)\b"
+)
+_HANDLE = re.compile(r"(^|\s)@\w{2,}")
+# a photo's credit after its caption: "... in Moscow. Alexander Ermochenko/Reuters", "... Alex Wong/Getty Images"
+_AGENCY_CREDIT = re.compile(
+    r"(?<=\S)\s+[A-Z][\w'’-]*(?: (?:[A-Z][\w.'’-]*|van|von|de|la)){0,3}/(?:[^/]{1,40}/){0,3}"
+    r"(?:[\w .'’-]{0,30}\b)?(Getty Images|AP|Reuters|AFP|Shutterstock|iStockphoto|CNN|File|EPA-EFE|Bloomberg)$"
+)
+# header lines: "London CNN —", "Kaja Whitehouse / USA TODAY / NEW YORK —", a name over "The News Journal"
+_DATELINE = re.compile(r"^[\w.,'’ -]{0,40}[A-Z]{2,}[\w.,'’ -]{0,20} [—–]$")
+_SLASH_BYLINE = re.compile(r"^(?P<name>[^/]{2,60}?)(?: / [^/]{2,40}){1,3}(?: [—–])?$")
+_NAME = re.compile(r"^[A-Z][\w.'’-]+(?: (?:[A-Z][\w.'’-]*|and|de|van|von))* [A-Z][\w.'’-]+$")
+_AFFILIATION = re.compile(
+    r"^(?:The )?[A-Z][\w.'’&-]*(?: [A-Z][\w.'’&-]*){0,4} (?:Journal|News|Times|Post|Press|Herald|Gazette|Tribune|"
+    r"Ledger|Register|Star|Sun|Courier|Observer|Daily|Network|TODAY|Republic|Enquirer|Commercial Appeal|Dispatch)$"
+    r"|^(?:The )?Clarion-Ledger$|^Staff Writers?$|^USA TODAY( NETWORK)?$",
+)
+_AGENCY_LINE = re.compile(r"^(Reuters|Associated Press|The Associated Press|AP|USA TODAY|CNN)$")
 _GENERIC_AUTHORS = {"admin", "administrator", "staff", "editor", "desk", "web desk", "webdesk"}
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ":", ";")
 
@@ -130,6 +173,8 @@ def _take_header(blocks: list[list[str]], draft: Draft, found: _Found) -> list[l
     drop: set[tuple[int, int]] = set()
     for pos, (bi, li) in enumerate(lines[:10]):
         line = blocks[bi][li]
+        if _is_boilerplate(line):
+            continue  # a promotion ("A version of this story appeared in ...") is not where the story starts
         if _is_story(line):
             break
         headline = pos == 0 and _words(line) <= 25 and not line.endswith(".")
@@ -137,7 +182,19 @@ def _take_header(blocks: list[list[str]], draft: Draft, found: _Found) -> list[l
             found.title = line
             drop.add((bi, li))
             continue
-        if line.casefold() == (draft.title or "").strip().casefold() or _DESK.match(line):
+        # the title again, a desk ("Web Desk"), a dateline ("London CNN —"), an agency ("Reuters")
+        if line.casefold() == (draft.title or "").strip().casefold() or any(
+            p.match(line) for p in (_DESK, _DATELINE, _AGENCY_LINE)
+        ):
+            drop.add((bi, li))
+        elif _AFFILIATION.match(line):  # "The News Journal", under its reporter's name
+            drop.add((bi, li))
+            before = lines[pos - 1] if pos else None
+            if before and before not in drop and _NAME.match(name := blocks[before[0]][before[1]]):
+                found.author = found.author or name
+                drop.add(before)
+        elif (slashed := _SLASH_BYLINE.match(line)) and _NAME.match(slashed["name"]):
+            found.author = found.author or slashed["name"]
             drop.add((bi, li))
         elif byline := _BYLINE.match(line):
             name = byline["name"].strip()
@@ -173,12 +230,29 @@ def _cut_footer(blocks: list[list[str]], found: _Found) -> list[list[str]]:
 
 
 def _strip_credit(line: str) -> str:
-    """A caption keeps its words but loses its "Photograph: Agency" credit."""
-    return _PHOTO_CREDIT.sub("", line) if _words(line) > 3 else line
+    """A caption keeps its words but loses its credit ("Photograph: Agency", "... Alex Wong/Getty Images")."""
+    return _AGENCY_CREDIT.sub("", _PHOTO_CREDIT.sub("", line)) if _words(line) > 3 else line
+
+
+def _is_link(line: str) -> bool:
+    """A link to another story: a known label ("More:", "RELATED:"), any label in capitals, or a short label
+    over a headline that is not a sentence of this story."""
+    if (link := _LINK.match(line)) is None:
+        return False
+    label, rest = link["label"], link["rest"].rstrip()
+    if label.casefold() in _LINK_LABELS or (label.isupper() and len(label) > 2):
+        return True
+    return _words(label) <= 6 and _words(rest) <= 20 and not rest.endswith((".", "!", '."', ".”"))
+
+
+def _is_contact(line: str) -> bool:
+    """A reporter's contact line: "Contact X at (302) 324-2771 or x@y.com", "Follow X on Twitter @x"."""
+    lead = _CONTACT_LEAD.search(line) or _REPORTER_IS.search(line)
+    return bool(lead) and bool(_EMAIL.search(line) or _HANDLE.search(line) or _PHONE.search(line))
 
 
 def _is_boilerplate(line: str) -> bool:
-    if any(p.match(line) for p in _BOILERPLATE):
+    if any(p.match(line) for p in _BOILERPLATE) or _is_link(line) or _is_contact(line):
         return True
     # contact lines: a name and a phone number or an e-mail address, nothing that reads as a sentence
     return _words(line) <= 8 and not line.endswith(".") and bool(_PHONE.search(line) or _EMAIL.search(line))

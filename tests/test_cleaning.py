@@ -176,3 +176,90 @@ def test_a_page_of_only_the_video_ad_form_is_empty_not_a_copy_of_another() -> No
     story = "Apple became the first company worth $3 trillion on Monday, as its shares rose in early trading."
     article = clean(Draft(key="cnn.jsonl#2", body=f"{AD_FORM}\n\n{story}", format="record", title="Apple"))
     assert article.text == story
+
+
+# The shapes of the three sites of the RealTimeQA archive (usatoday.com, cnn.com, theweek.co.uk), read off a
+# sample of 51 of their pages; the words here are made up, the lines' form is theirs.
+USATODAY = """Dana Whitfield
+The News Journal
+AI-assisted summary The county council approved a new budget for the harbour on Tuesday.
+The plan adds two ferries by 2027.
+The harbour board voted 7-2 in favour of the plan on Tuesday night, after a four-hour public hearing in Lewes.
+Need a break? Play the USA TODAY Daily Crossword Puzzle.
+MORE:County weighs ferry fares as ridership climbs
+Budget talks:What the harbour plan means for your commute
+Ocean City:New housing near the marina is scheduled to be built on Dolphin Street, the planning office said.
+John 3:16 was painted on a banner that hung from the pier during the hearing, said a harbour official.
+Side A:
+The U.S. Coast Guard will inspect both ferries before Sept. 1, said Mr. Hale, the harbour director.
+A ferry docks at Lewes on Tuesday. Sam Ortiz/The News Journal/Getty Images
+Thank you for supporting our journalism. You can subscribe to our print edition, ad-free app or e-newspaper here.
+Contact Dana Whitfield at (302) 555-0142 or dwhitfield@example.com. Follow her on X @danawrites.
+Dana Whitfield is a harbour reporter for USA TODAY. Reach her at dwhitfield@example.com.
+"""
+CNN = """A version of this story appeared in CNN's Harbour Notes newsletter. To get it in your inbox, sign up here.
+Lewes, Delaware CNN —
+The ferry line will double its crossings this summer, its operator said on Monday, as bookings reached a record.
+Get CNN Travel's weekly newsletter Sign up here to get the best trips every Friday from the CNN Travel team.
+Follow CNN Opinion Join us on Twitter and Facebook
+The operator expects 40,000 riders in July alone, up from 31,000 a year earlier, according to its filing.
+Reporting by Lee Park in Lewes; Editing by Ann Cole
+"""
+THEWEEK = """The harbour vote was the council's closest in a decade, and its critics say the plan is too costly.
+Subscribe to The Week Escape your echo chamber. Get the facts behind the news. SUBSCRIBE & SAVE Sign up for free
+Supporters point to the ferries' record bookings, which the operator expects to grow again next year.
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "gone", "kept"),
+    [
+        (
+            USATODAY,
+            [
+                "Dana Whitfield",
+                "The News Journal",
+                "AI-assisted summary",
+                "Play the USA TODAY",
+                "MORE:",
+                "Budget talks:",
+                "Getty Images",
+                "Thank you for supporting",
+                "(302) 555-0142",
+                "is a harbour reporter",
+            ],
+            [
+                "The plan adds two ferries by 2027.",  # a point of the summary: nothing tells it from the story
+                "The harbour board voted 7-2 in favour of the plan on Tuesday night",
+                "Ocean City:New housing near the marina is scheduled to be built on Dolphin Street",
+                "John 3:16 was painted on a banner",
+                "Side A:",
+                "The U.S. Coast Guard will inspect both ferries before Sept. 1, said Mr. Hale, the harbour director.",
+                "A ferry docks at Lewes on Tuesday.",
+            ],
+        ),
+        (
+            CNN,
+            ["A version of this story", "CNN —", "Get CNN Travel", "Follow CNN Opinion", "Reporting by"],
+            ["The ferry line will double its crossings", "The operator expects 40,000 riders in July alone"],
+        ),
+        (THEWEEK, ["Subscribe to The Week"], ["The harbour vote was", "Supporters point to the ferries'"]),
+    ],
+    ids=["usatoday", "cnn", "theweek"],
+)
+def test_the_us_sites_boilerplate_goes_and_every_story_sentence_stays(
+    body: str, gone: list[str], kept: list[str]
+) -> None:
+    text = clean(Draft(key="rtqa.jsonl#1", body=body, format="record", title="Harbour plan")).text
+    for line in gone:
+        assert line not in text, line
+    for line in kept:
+        assert line in text, line
+
+
+def test_a_byline_over_its_paper_is_the_author_not_text() -> None:
+    article = clean(Draft(key="rtqa.jsonl#1", body=USATODAY, format="record", title="Harbour plan"))
+    assert article.author == "Dana Whitfield"
+    slashed = "Kaja Whitehouse / USA TODAY / NEW YORK —\n" + THEWEEK
+    article = clean(Draft(key="rtqa.jsonl#2", body=slashed, format="record", title="Harbour plan"))
+    assert article.author == "Kaja Whitehouse" and "USA TODAY" not in article.text
