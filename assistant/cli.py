@@ -347,6 +347,14 @@ def evaluate(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most this many cases, evenly spread over the set.")
     ] = None,
+    no_gold: Annotated[
+        bool,
+        typer.Option(
+            "--no-gold",
+            help="RealTimeQA: also ask the questions whose right choice is in none of their articles (as many as "
+            "--limit), scored as unanswerable: how often the answer names a wrong choice.",
+        ),
+    ] = False,
     distractors: Annotated[
         list[Path] | None,
         typer.Option(
@@ -371,7 +379,7 @@ def evaluate(
     before = comparison.load(baseline) if baseline else None
     if rtqa.recognise(testset):
         bench = rtqa.load(testset)
-        cases = sets.spread(bench.cases, limit)
+        cases = sets.spread(bench.cases, limit) + (sets.spread(bench.no_gold, limit) if no_gold else [])
         urls = {url for case in cases for url in case.article}
         articles = {url: bench.articles[url] for url in sorted(urls)}
         for more in distractors or []:
@@ -389,8 +397,9 @@ def evaluate(
             err=True,
         )
     else:
-        if distractors:
-            raise typer.BadParameter("--distractors is for RealTimeQA test sets", param_hint="--distractors")
+        for given, name in ((distractors, "--distractors"), (no_gold, "--no-gold")):
+            if given:
+                raise typer.BadParameter(f"{name} is for RealTimeQA test sets", param_hint=name)
         cases = sets.spread(sets.load(testset), limit)
         settings = load_settings()
     if llm is not None:

@@ -198,6 +198,9 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
     answers = {
         "confidently_wrong": m.mean(float(bool(r.named_distractors and r.missing)) for r in answered),
         "refused": m.mean(float(r.refused) for r in results if r.answerable),
+        "unanswerable_named_wrong": m.mean(
+            float(bool(r.named_distractors)) for r in results if not r.answerable and r.distractors and not r.error
+        ),
         "words_p50": m.percentile((r.words for r in results), 50),
         "words_p95": m.percentile((r.words for r in results), 95),
     }

@@ -47,6 +47,7 @@ METRICS = {
 ANSWERS = {
     "confidently_wrong": "answers that name a distractor and miss a keyword (answerable cases with keywords)",
     "refused": "answerable questions refused",
+    "unanswerable_named_wrong": "unanswerable cases with distractors whose answer names one (RealTimeQA --no-gold)",
     "words_p50": "words per answer, median (refusals left out)",
     "words_p95": "words per answer, 95th percentile (refusals left out)",
 }

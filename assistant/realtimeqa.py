@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -42,6 +42,9 @@ class Benchmark:
     cases: list[Case]
     articles: dict[str, dict[str, str | None]]  # url -> record (title, body, source, url, published_at)
     skipped: int  # questions left out: their gold choice is in none of their articles
+    # those questions as unanswerable cases (the right answer is not in what was found for them), whose other
+    # choices are distractors: how often an answer names a wrong choice when the archive lacks the right one
+    no_gold: list[Case] = field(default_factory=list)
 
 
 def recognise(path: Path) -> bool:
@@ -136,10 +139,21 @@ def _add_prepared(questions: Path, bench: Benchmark) -> None:
 def _add_case(
     bench: Benchmark, where: str, qid: str, question: str, gold: str, others: list[str], day: str, urls: list[str]
 ) -> None:
-    if not any(metrics.contains(str(bench.articles[u]["body"]), gold) for u in urls):
-        bench.skipped += 1
-        return
     try:
+        if not any(metrics.contains(str(bench.articles[u]["body"]), gold) for u in urls):
+            bench.skipped += 1
+            bench.no_gold.append(
+                Case(
+                    id=qid,
+                    question=question,
+                    distractors=tuple(others),
+                    article=tuple(urls),
+                    answerable=False,
+                    as_of=day,
+                    type="realtimeqa-no-gold",
+                )
+            )
+            return
         bench.cases.append(
             Case(
                 id=qid,

@@ -108,6 +108,8 @@ def render_text(run: Run, comparison: Comparison | None = None) -> str:
         f"answers: {_num(a.get('confidently_wrong'))} name only a wrong answer, {_num(a.get('refused'))} of the "
         f"answerable refused, words per answer p50 {_num(a.get('words_p50'), 0)} / p95 {_num(a.get('words_p95'), 0)}"
     )
+    if a.get("unanswerable_named_wrong") is not None:
+        lines.append(f"unanswerable: {_num(a['unanswerable_named_wrong'])} of the answers name a wrong choice")
     columns = [n for n in METRICS if n not in ("hit@1", "hit@3", "hit@10")]
     lines += ["", f"{'type':<16}{'cases':>6}{'passed':>7}" + "".join(f"{_SHORT.get(n, n):>8}" for n in columns)]
     for t, s in sorted(run.by_type.items()):

@@ -121,6 +121,8 @@ def test_a_week_of_the_benchmarks_own_files_becomes_cases_and_articles(tmp_path:
     }
     later = bench.articles["https://news.example/later"]
     assert later["published_at"] == "2025-02-03" and later["source"] == "news.example"
+    (flag,) = bench.no_gold  # kept aside, asked with --no-gold: unanswerable, every choice but the gold a distractor
+    assert not flag.answerable and flag.keywords == () and flag.distractors == ("Blue", "Green", "White")
     assert realtimeqa.recognise(tmp_path / "weeks") and realtimeqa.recognise(tmp_path / "weeks" / "20250104_qa.jsonl")
     assert not realtimeqa.recognise(Path(__file__).parent / "eval" / "seed.jsonl")
 
@@ -205,3 +207,18 @@ def test_eval_builds_the_weeks_index_once_answers_as_of_each_quiz_and_scores_lik
     second = runner.invoke(app, ["eval", str(folder), "--llm", "extractive", "--limit", "2"])
     assert second.exit_code in (0, 1), second.output
     assert "0 added, 3 unchanged" in second.output and list((tmp_path / "eval").iterdir()) == built
+    out_all = tmp_path / "all.json"
+    third = runner.invoke(app, ["eval", str(folder), "--llm", "extractive", "--no-gold", "--json", str(out_all)])
+    assert third.exit_code in (0, 1), third.output
+    assert "0 added, 3 unchanged" in third.output  # the flag question's articles are the same ones
+    every = json.loads(out_all.read_text())
+    (flag,) = [c for c in every["cases"] if not c["answerable"]]
+    assert flag["type"] == "realtimeqa-no-gold" and flag["distractors"] == ["Blue", "Green", "White"]
+    named = [o for o in flag["distractors"] if metrics.contains(flag["answer"] or "", o) and not flag["refused"]]
+    assert every["overall"]["answers"]["unanswerable_named_wrong"] == float(bool(named))
+    assert "unanswerable:" in third.output
+
+
+def test_no_gold_is_for_realtimeqa_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", str(Path(__file__).parent / "eval" / "seed.jsonl"), "--no-gold"])
+    assert result.exit_code == 2 and "--no-gold is for RealTimeQA" in result.output
