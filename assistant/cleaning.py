@@ -246,16 +246,16 @@ def _is_link(line: str) -> bool:
 
 
 def _is_contact(line: str) -> bool:
-    """A reporter's contact line: "Contact X at (302) 324-2771 or x@y.com", "Follow X on Twitter @x"."""
-    lead = _CONTACT_LEAD.search(line) or _REPORTER_IS.search(line)
-    return bool(lead) and bool(_EMAIL.search(line) or _HANDLE.search(line) or _PHONE.search(line))
+    """A contact line: a name and a phone number or an e-mail address, nothing that reads as a sentence; or a
+    reporter's, "Contact X at (302) 324-2771 or x@y.com", "Follow X on Twitter @x"."""
+    reachable = bool(_PHONE.search(line) or _EMAIL.search(line))
+    if _CONTACT_LEAD.search(line) or _REPORTER_IS.search(line):
+        return reachable or bool(_HANDLE.search(line))
+    return reachable and _words(line) <= 8 and not line.endswith(".")
 
 
 def _is_boilerplate(line: str) -> bool:
-    if any(p.match(line) for p in _BOILERPLATE) or _is_link(line) or _is_contact(line):
-        return True
-    # contact lines: a name and a phone number or an e-mail address, nothing that reads as a sentence
-    return _words(line) <= 8 and not line.endswith(".") and bool(_PHONE.search(line) or _EMAIL.search(line))
+    return any(p.match(line) for p in _BOILERPLATE) or _is_link(line) or _is_contact(line)
 
 
 def _rejoin(paragraphs: list[str]) -> list[str]:

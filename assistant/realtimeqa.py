@@ -41,10 +41,14 @@ _QUESTIONS = re.compile(r"^questions-(?P<year>\d{4})\.jsonl$")
 class Benchmark:
     cases: list[Case]
     articles: dict[str, dict[str, str | None]]  # url -> record (title, body, source, url, published_at)
-    skipped: int  # questions left out: their gold choice is in none of their articles
-    # those questions as unanswerable cases (the right answer is not in what was found for them), whose other
-    # choices are distractors: how often an answer names a wrong choice when the archive lacks the right one
+    # the questions whose gold choice is in none of their articles, left out of `cases`; kept as unanswerable
+    # cases whose other choices are distractors: how often an answer names a wrong choice when the archive lacks
+    # the right one
     no_gold: list[Case] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.no_gold)
 
 
 def recognise(path: Path) -> bool:
@@ -62,7 +66,7 @@ def load(path: Path) -> Benchmark:
         files = [path]
     if not files:
         raise CaseFileError(f"{path} holds no RealTimeQA files (*_qa.jsonl, questions-YYYY.jsonl)")
-    bench = Benchmark([], {}, 0)
+    bench = Benchmark([], {})
     for file in files:
         if _QA.match(file.name):
             _add_week(file, bench)
@@ -139,34 +143,13 @@ def _add_prepared(questions: Path, bench: Benchmark) -> None:
 def _add_case(
     bench: Benchmark, where: str, qid: str, question: str, gold: str, others: list[str], day: str, urls: list[str]
 ) -> None:
+    common = {"id": qid, "question": question, "distractors": tuple(others), "article": tuple(urls), "as_of": day}
     try:
-        if not any(metrics.contains(str(bench.articles[u]["body"]), gold) for u in urls):
-            bench.skipped += 1
-            bench.no_gold.append(
-                Case(
-                    id=qid,
-                    question=question,
-                    distractors=tuple(others),
-                    article=tuple(urls),
-                    answerable=False,
-                    as_of=day,
-                    type="realtimeqa-no-gold",
-                )
-            )
-            return
-        bench.cases.append(
-            Case(
-                id=qid,
-                question=question,
-                keywords=((gold,),),
-                distractors=tuple(others),
-                quotes=(gold,),
-                article=tuple(urls),
-                as_of=day,
-                type="realtimeqa",
-                answer=gold,
-            )
-        )
+        if any(metrics.contains(str(bench.articles[u]["body"]), gold) for u in urls):
+            case = Case(**common, keywords=((gold,),), quotes=(gold,), type="realtimeqa", answer=gold)
+            bench.cases.append(case)
+        else:
+            bench.no_gold.append(Case(**common, answerable=False, type="realtimeqa-no-gold"))
     except ValueError as exc:
         raise CaseFileError(f"{where}: {exc}") from None
 

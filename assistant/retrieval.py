@@ -153,7 +153,7 @@ class Retriever:
             if query == question:
                 similarity = {h.chunk.id: h.similarity for h in dense}
                 firsts = [ranking[0].chunk.id for ranking in (dense, lexical) if ranking]
-        if (days := recency.window(question, filters.day())) is not None and s.recency_boost:
+        if s.recency_boost and (days := recency.window(question, filters.day())) is not None:
             _prefer(fused, by_id, days, s.recency_boost)
         order = _fused_order(fused, by_id)
         best = fused[order[0]] if order else 1.0
