@@ -1,6 +1,8 @@
 """Incremental indexing: files -> clean articles -> chunks -> embeddings -> Chroma.
 
-Unchanged input is recognised by its fingerprint and costs no embedding. New and changed articles
+Unchanged input is recognised by its fingerprint and costs no embedding; the fingerprint is stamped with
+the text of the reading and cleaning rules, so a new version of them cleans every article again (an
+article whose clean text did not change still costs no embedding). New and changed articles
 are embedded in slabs across articles (full batches keep the model busy) and each slab is committed
 as a whole: chunks first, then the article records, then the chunks of replaced versions go. A writer
 thread stores one slab while the model embeds the next.
@@ -8,6 +10,7 @@ thread stores one slab while the model embeds the next.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import dedup
+from assistant import cleaning, dedup, loaders
 from assistant.chunking import Chunker
 from assistant.cleaning import clean
 from assistant.dates import to_timestamp
@@ -28,6 +31,14 @@ from assistant.memory import give_back
 from assistant.settings import Settings
 from assistant.store import Record, Store
 from assistant.types import Article, Chunk
+
+def stamped(fingerprint: str) -> str:
+    """An input's fingerprint joined with the version of the rules that read and clean it."""
+    return hashlib.sha256(f"{fingerprint}:{_RULES}".encode()).hexdigest()[:32]
+
+
+# the rules' own source text: changing a cleaning rule changes every stamp
+_RULES = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (cleaning, loaders))).hexdigest()[:16]
 
 Progress = Callable[[int, int], None]  # (articles read and, if new or changed, stored so far; articles in all)
 
@@ -156,7 +167,8 @@ class Indexer:
         report: IndexReport,
     ) -> _Pending | None:
         key = item.draft.key
-        if record and record.fingerprint == item.fingerprint:
+        fingerprint = stamped(item.fingerprint)
+        if record and record.fingerprint == fingerprint:
             report.unchanged += 1
             return None
         try:
@@ -165,7 +177,7 @@ class Indexer:
             report.skipped.append(Skipped(key, str(exc)))
             return None
         if record and record.article_id == article.id:
-            self.store.touch(key, item.fingerprint)
+            self.store.touch(key, fingerprint)
             report.unchanged += 1
             return None
         replaces = record.article_id if record else None
@@ -177,7 +189,7 @@ class Indexer:
             if self.settings.duplicates == "skip":
                 report.skipped.append(Skipped(key, f"exact copy of {title!r} ({original})", error=False))
                 return None
-            return _Pending(article, item.fingerprint, "", replaces, copy=True)
+            return _Pending(article, fingerprint, "", replaces, copy=True)
         sig = dedup.signature(article.text)
         if match := finder.match(sig, exclude=key):
             other, similarity = match
@@ -189,7 +201,7 @@ class Indexer:
         finder.add(key, sig)
         titles[key] = article.title
         keys[article.id] = key
-        return _Pending(article, item.fingerprint, dedup.encode(sig), replaces)
+        return _Pending(article, fingerprint, dedup.encode(sig), replaces)
 
     def _stream(
         self,

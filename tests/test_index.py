@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
 
+from assistant import indexer
+from assistant.cleaning import clean
 from assistant.embedding import Embedder
 from assistant.indexer import Indexer
 from assistant.retrieval import Retriever, _with_firsts
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.types import Article, Chunk
+from assistant.types import Article, Chunk, Draft
 
 _SENTENCE_END = re.compile(r"[.!?”\"’)]$")
 
@@ -71,6 +74,30 @@ def test_reindex_of_unchanged_corpus_embeds_nothing(settings: Settings, embedder
     again, _ = index(settings, embedder, corpus)
     assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 2, 0)
     assert set(store.chunks.get()["ids"]) == ids_before
+
+
+def test_new_cleaning_rules_clean_again_and_embed_only_what_they_change(
+    settings: Settings, embedder: Embedder, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, store = index(settings, embedder, corpus)
+    monkeypatch.setattr(indexer, "_RULES", "rules of a newer version")  # as an upgrade that edits cleaning.py
+    cleaned: list[str] = []
+
+    def newer_clean(draft: Draft) -> Article:  # the newer rules change the Putin-Kim article's text
+        cleaned.append(draft.key)
+        article = clean(draft)
+        if not draft.key.endswith(PUTIN_KIM.name):
+            return article
+        return dataclasses.replace(article, text=article.text.replace("Vostochny", "Vostochny spaceport"))
+
+    monkeypatch.setattr(indexer, "clean", newer_clean)
+    report, _ = index(settings, embedder, corpus)
+    assert len(cleaned) == 2  # both input files are read and cleaned again, though their bytes did not change
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert report.chunks_embedded == {i.key: i for i in store.list_articles()}[str((corpus / PUTIN_KIM.name).resolve())].n_chunks
+    cleaned.clear()
+    again, _ = index(settings, embedder, corpus)  # the stamp is stored: the next run cleans nothing
+    assert (cleaned, again.unchanged, again.chunks_embedded) == ([], 2, 0)
 
 
 def test_changed_article_leaves_no_stale_chunks(settings: Settings, embedder: Embedder, corpus: Path) -> None:
