@@ -362,20 +362,33 @@ def evaluate(
             help="RealTimeQA: more weeks (files or folders) whose articles are indexed too, not asked (repeatable).",
         ),
     ] = None,
+    records: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--articles",
+            help="Claims: article records (JSONL, gzipped or not) holding the spans a claims file names by url.",
+        ),
+    ] = None,
 ) -> None:
     """Answer every case of a test set as the chat would and score retrieval, answers, citations, refusals.
 
     A RealTimeQA file or folder (its weekly *_qa.jsonl with the *_gcs.jsonl beside them, or prepared
-    questions-YYYY.jsonl) is answered over an index of the weeks' articles, built at first and then reused."""
-    from assistant import comparison, evaluation
+    questions-YYYY.jsonl) is answered over an index of the weeks' articles, built at first and then reused.
+    A claims file (labelled answer sentences with their spans) measures the citation check alone."""
+    from assistant import claims, comparison, evaluation
     from assistant import realtimeqa as rtqa
     from assistant import testset as sets
     from assistant.report import render_html, render_text
 
-    bounds = comparison.parse_bounds(fail_under or [])
+    bounds = comparison.parse_bounds(fail_under or [], claims.METRICS if claims.recognise(testset) else None)
     for option, path in (("--json", json_path), ("--report", report)):
         if path and str(path) != "-":
             _writable(option, path)  # before the run, which may take long
+    if claims.recognise(testset):
+        _evaluate_claims(testset, records or [], json_path, limit, bounds)
+        return
+    if records:
+        raise typer.BadParameter("--articles is for claims files", param_hint="--articles")
     before = comparison.load(baseline) if baseline else None
     if rtqa.recognise(testset):
         bench = rtqa.load(testset)
@@ -422,6 +435,35 @@ def evaluate(
     to_stderr = str(json_path) == "-"
     typer.echo(render_text(run, comparison.compare(run, before) if before else None), err=to_stderr)
     unmet = comparison.unmet(run.overall.metrics, bounds)
+    for line in unmet:
+        typer.echo(f"fail-under: {line}", err=True)
+    if unmet:
+        raise typer.Exit(1)
+
+
+def _evaluate_claims(path: Path, articles: list[Path], json_path: Path | None, limit: int | None, bounds: Any) -> None:
+    """Run the citation check on every labelled pair of a claims file and print its figures."""
+    from assistant import claims, comparison
+    from assistant.citations import verdict
+    from assistant.embedding import Embedder
+    from assistant.evidence import EvidenceSelector
+
+    pairs = claims.load(path, articles)
+    if limit is not None and limit < len(pairs):
+        pairs = [pairs[i * len(pairs) // limit] for i in range(limit)]
+    settings = load_settings()
+    vectors = EvidenceSelector(Embedder.from_settings(settings), 0, 0).vectors
+    vectors(["The model loads before the first pair is timed."])
+    progress = _Progress(settings.progress_seconds, "checking", "pair")
+    try:
+        run = claims.run(pairs, lambda p: verdict(p.claim, p.texts(), vectors, p.question), path.name, progress)
+    finally:
+        progress.close()
+    if json_path:
+        data = json.dumps(run.to_json(), ensure_ascii=False, indent=1)
+        typer.echo(data) if str(json_path) == "-" else json_path.write_text(data + "\n", encoding="utf-8")
+    typer.echo(claims.render_text(run), err=str(json_path) == "-")
+    unmet = comparison.unmet(run.metrics, bounds)
     for line in unmet:
         typer.echo(f"fail-under: {line}", err=True)
     if unmet:

@@ -90,14 +90,16 @@ def compare(now: Run | Mapping[str, Any], before: Run | Mapping[str, Any]) -> Co
     )
 
 
-def parse_bounds(specs: Sequence[str]) -> dict[str, float]:
-    """`--fail-under METRIC=VALUE` options -> {metric: bound}; ConfigError naming a bad one."""
+def parse_bounds(specs: Sequence[str], metrics: Sequence[str] | None = None) -> dict[str, float]:
+    """`--fail-under METRIC=VALUE` options -> {metric: bound}, METRIC one of `metrics` (the answer metrics when
+    not given); ConfigError naming a bad one."""
+    known = list(metrics or METRICS)
     bounds = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         name = name.strip().lower()
-        if not sep or name not in METRICS:
-            raise ConfigError(f"--fail-under {spec!r}: use METRIC=VALUE with a metric of {', '.join(METRICS)}")
+        if not sep or name not in known:
+            raise ConfigError(f"--fail-under {spec!r}: use METRIC=VALUE with a metric of {', '.join(known)}")
         try:
             bound = float(value)
         except ValueError:

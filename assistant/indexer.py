@@ -32,13 +32,14 @@ from assistant.settings import Settings
 from assistant.store import Record, Store
 from assistant.types import Article, Chunk
 
+
 def stamped(fingerprint: str) -> str:
     """An input's fingerprint joined with the version of the rules that read and clean it."""
     return hashlib.sha256(f"{fingerprint}:{_RULES}".encode()).hexdigest()[:32]
 
 
 # the rules' own source text: changing a cleaning rule changes every stamp
-_RULES = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (cleaning, loaders))).hexdigest()[:16]
+_RULES = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (cleaning, loaders))).hexdigest()[:16]
 
 Progress = Callable[[int, int], None]  # (articles read and, if new or changed, stored so far; articles in all)
 
