@@ -234,13 +234,17 @@ _END = re.compile(r"[.!?][\"”’)]*$")
 
 
 def verdict(
-    claim: str, spans: Sequence[str], vectors: Callable[[Sequence[str]], np.ndarray], question: str = ""
+    claim: str,
+    spans: Sequence[str],
+    vectors: Callable[[Sequence[str]], np.ndarray],
+    question: str = "",
+    corpus: Vocabulary | None = None,
 ) -> tuple[bool, float]:
     """The check on one answer sentence citing `spans` (numbered 1..n, as an answer cites its evidence):
     (supported, its support score). What `assistant eval` measures on a set of labelled claims."""
     evidence = [Evidence(i, "", "", None, None, 0, len(s), s, 1.0) for i, s in enumerate(spans, 1)]
     marks = "".join(f"[{e.n}]" for e in evidence)
-    sentences = check(f"{claim} {marks}", evidence, vectors, question)
+    sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus)
     if not sentences:
         return False, 0.0
     return all(s.supported for s in sentences), min(s.support for s in sentences)

@@ -7,6 +7,9 @@ A pair (one JSON object a line):
     spans       the evidence it cites: texts, or {"url", "start", "end"} naming a sentence of an article
                 record's body (RealTimeQA's articles are third-party text, so a set built from them names
                 its spans and they are read from the records at run time: `--articles`)
+
+The articles the spans come from (`--articles`) are also the corpus whose words the check knows, as an
+answer's check knows its index's (a question's word that no article holds is not backed).
     supported   the label: do the spans state the claim?
     kind        how the claim was made: paraphrase, merge, subset (supported); negation, swapped_roles,
                 wrong_number, wrong_date, wrong_entity, speculation, unrelated (not supported)
@@ -34,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import CaseFileError
+from assistant.terms import Vocabulary, terms
 
 
 class SpanRef(BaseModel):
@@ -147,10 +151,21 @@ def recognise(path: Path) -> bool:
     return isinstance(record, dict) and {"claim", "spans"} <= set(record)
 
 
-def load(path: Path, articles: Sequence[Path] = ()) -> list[Pair]:
-    """The pairs of `path`, every span a text: {"url", "start", "end"} spans are cut from the bodies of the
-    article records in `articles` (JSONL, gzipped or not). CaseFileError names the line of a bad pair or
-    a span that cannot be resolved."""
+@dataclass(frozen=True)
+class ClaimSet:
+    pairs: list[Pair]
+    texts: list[str]  # the articles' texts: the corpus whose words the check knows, as an index's
+
+    def vocabulary(self) -> Vocabulary | None:
+        return Vocabulary(t for text in self.texts for t in terms(text)) if self.texts else None
+
+
+def load(path: Path, articles: Sequence[Path] = ()) -> ClaimSet:
+    """The pairs of `path`, every span a text, and the texts of the articles they come from.
+
+    `articles` are article record files (JSONL, gzipped or not), whose records' bodies {"url", "start",
+    "end"} spans are cut from, or text files and folders of them (the articles text spans were copied
+    from). CaseFileError names the line of a bad pair or a span that cannot be resolved."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -173,8 +188,26 @@ def load(path: Path, articles: Sequence[Path] = ()) -> list[Pair]:
     wanted = {s.url for _, p in pairs for s in p.spans if isinstance(s, SpanRef)}
     if wanted and not articles:
         raise CaseFileError(f"{path}: its spans name article records by url: give their file with --articles")
-    bodies = _bodies(articles, wanted) if wanted else {}
-    return [_resolved(p, bodies, where) for where, p in pairs]
+    texts = [_text(p) for path in articles if not _is_records(path) for p in _text_files(path)]
+    bodies = _bodies([p for p in articles if _is_records(p)], wanted) if wanted else {}
+    return ClaimSet([_resolved(p, bodies, where) for where, p in pairs], texts + list(bodies.values()))
+
+
+def _is_records(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.gz", ".json"))
+
+
+def _text_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.is_file())
+    return [path]
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseFileError(f"--articles {path}: cannot read it ({exc})") from None
 
 
 def _bodies(paths: Sequence[Path], wanted: set[str]) -> dict[str, str]:

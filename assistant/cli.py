@@ -366,7 +366,8 @@ def evaluate(
         list[Path] | None,
         typer.Option(
             "--articles",
-            help="Claims: article records (JSONL, gzipped or not) holding the spans a claims file names by url.",
+            help="Claims: the articles its spans come from: record files (JSONL, gzipped or not) holding the spans "
+            "named by url, or text files and folders (repeatable).",
         ),
     ] = None,
 ) -> None:
@@ -448,15 +449,17 @@ def _evaluate_claims(path: Path, articles: list[Path], json_path: Path | None, l
     from assistant.embedding import Embedder
     from assistant.evidence import EvidenceSelector
 
-    pairs = claims.load(path, articles)
+    found = claims.load(path, articles)
+    pairs = found.pairs
     if limit is not None and limit < len(pairs):
         pairs = [pairs[i * len(pairs) // limit] for i in range(limit)]
     settings = load_settings()
+    corpus = found.vocabulary()
     vectors = EvidenceSelector(Embedder.from_settings(settings), 0, 0).vectors
     vectors(["The model loads before the first pair is timed."])
     progress = _Progress(settings.progress_seconds, "checking", "pair")
     try:
-        run = claims.run(pairs, lambda p: verdict(p.claim, p.texts(), vectors, p.question), path.name, progress)
+        run = claims.run(pairs, lambda p: verdict(p.claim, p.texts(), vectors, p.question, corpus), path.name, progress)
     finally:
         progress.close()
     if json_path:

@@ -48,7 +48,7 @@ def test_spans_named_by_url_are_read_from_the_records(tmp_path: Path) -> None:
         },
     )
     assert claims.recognise(path)
-    pairs = claims.load(path, [_records(tmp_path / "records.jsonl.gz")])
+    pairs = claims.load(path, [_records(tmp_path / "records.jsonl.gz")]).pairs
     assert [p.texts() for p in pairs] == [[SPAN], ["The council approved the budget of $4 million on Tuesday."]]
     with pytest.raises(CaseFileError, match="--articles"):
         claims.load(path)
