@@ -309,6 +309,8 @@ def _score(
         cited = [m.CitedSentence(s.supported, tuple(on_gold.get(n, False) for n in s.citations)) for s in r.sentences]
         scores["citation_precision"] = m.citation_precision(cited)
         scores["citation_recall"] = m.citation_recall(cited)
+        if case.quotes:
+            scores["citation_on_gold"] = m.citation_on_gold(cited)
     r.scores = scores
 
 

@@ -40,6 +40,8 @@ METRICS = {
     "token_f1": "word-overlap F1 of the answer with the reference answer (SQuAD-style; a refusal scores 0)",
     "citation_precision": "cited spans that support their sentence or overlap a gold quote (answered cases)",
     "citation_recall": "answer sentences with a citation that supports them (answered cases)",
+    "citation_on_gold": "cited spans that overlap a gold quote: the citations checked against the gold, not by the "
+    "pipeline's own check (answered cases with quotes)",
     "refusal_precision": "refusals that were on unanswerable questions",
     "refusal_recall": "unanswerable questions that were refused",
 }
@@ -51,7 +53,7 @@ ANSWERS = {
     "words_p50": "words per answer, median (refusals left out)",
     "words_p95": "words per answer, 95th percentile (refusals left out)",
 }
-LATENCY = ("retrieve_ms", "evidence_ms", "first_token_ms", "total_ms", "prompt_tokens")
+LATENCY = ("retrieve_ms", "evidence_ms", "verify_ms", "first_token_ms", "check_ms", "total_ms", "prompt_tokens")
 
 
 # --- text matching ---------------------------------------------------------------------------------
@@ -176,6 +178,13 @@ def citation_precision(sentences: Sequence[CitedSentence]) -> float | None:
         return None
     relevant = [s.supported or gold for s in sentences for gold in s.on_gold]
     return sum(relevant) / len(relevant) if relevant else 0.0
+
+
+def citation_on_gold(sentences: Sequence[CitedSentence]) -> float | None:
+    """Share of the citations whose span overlaps a gold quote, whatever the check said of them; None for
+    an answer without citations."""
+    cited = [gold for s in sentences for gold in s.on_gold]
+    return sum(cited) / len(cited) if cited else None
 
 
 # --- refusals --------------------------------------------------------------------------------------

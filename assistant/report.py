@@ -84,6 +84,7 @@ _SHORT = {
     "token_f1": "f1",
     "citation_precision": "cit_p",
     "citation_recall": "cit_r",
+    "citation_on_gold": "cit_gold",
     "refusal_precision": "ref_p",
     "refusal_recall": "ref_r",
 }

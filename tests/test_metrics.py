@@ -87,6 +87,7 @@ def test_citation_recall_and_precision() -> None:
     ]
     assert m.citation_recall(sentences) == pytest.approx(2 / 4)
     assert m.citation_precision(sentences) == pytest.approx(3 / 4)  # 4 citations, the 2nd one irrelevant
+    assert m.citation_on_gold(sentences) == pytest.approx(2 / 4)  # the gold alone, whatever the check said
 
 
 def test_citation_edge_cases() -> None:
@@ -94,6 +95,7 @@ def test_citation_edge_cases() -> None:
     uncited = [CitedSentence(supported=False, on_gold=())]
     assert m.citation_recall(uncited) == 0.0
     assert m.citation_precision(uncited) == 0.0  # as ALCE: an answer citing nothing scores 0
+    assert m.citation_on_gold(uncited) is None
 
 
 def test_refusal_precision_and_recall() -> None:
