@@ -197,7 +197,7 @@ class Assistant:
                         yield self.prompts.refusal
                         yield done(self.prompts.refusal, True, [], backend)
                         return
-                raws, answers = yield from self._generate(
+                raws, answers, judge = yield from self._generate(
                     model, history, new, next_n, question, standalone, timings, t0
                 )
                 raw = " ".join(raws)
@@ -206,9 +206,19 @@ class Assistant:
                     return
                 corpus = self.retriever.vocabulary()
                 checked: list[cite.Sentence] = []
+                t3 = time.perf_counter()
                 for i, said in enumerate(answers):  # a further article's part adds only what its sources back
-                    part_checked = cite.check(said, evidence + shown, self.selector.vectors, standalone, corpus)
+                    part_checked = cite.check(
+                        said,
+                        evidence + shown,
+                        self.selector.vectors,
+                        standalone,
+                        corpus,
+                        judge,
+                        self.settings.claim_threshold,
+                    )
                     checked += part_checked if i == 0 else [s for s in part_checked if s.supported]
+                timings["check_ms"] = _ms(t3)
                 if not any(s.supported for s in checked):
                     notice = "the model's answer could not be checked against the sources, so it is not shown"
                     yield done(self.prompts.refusal, True, [], backend, raw)
@@ -282,15 +292,19 @@ class Assistant:
         standalone: str,
         timings: dict[str, float | int | None],
         t0: float,
-    ) -> Generator[str, None, tuple[list[str], list[str]]]:
+    ) -> Generator[str, None, tuple[list[str], list[str], cite.Judge | None]]:
         """Streams the model's answer, part after part (see `_parts`); returns what it wrote for each part
-        (markers in the turn's numbers) and the parts that answer (a further part less its repeats)."""
+        (markers in the turn's numbers), the parts that answer (a further part less its repeats), and the
+        citation check's judge, which asks the model in the last part's conversation (see `sentence_judge`)."""
         raws: list[str] = []
         answers: list[str] = []
+        judge: cite.Judge | None = None
         for part in self._parts(evidence):
             # each part is numbered from where this turn starts, and its numbers are mapped back
             shown = _renumber(part, first)
             messages = self._messages(history, shown, question)
+            if self.settings.claim_threshold:
+                judge = sentence_judge(model, self.prompts, question, messages[:-1], shown, part)
             if timings["prompt_tokens"] is None:
                 timings["prompt_tokens"] = model.count_tokens(messages)
             if raws:
@@ -307,7 +321,7 @@ class Assistant:
             said = cite.without_repeats(said, " ".join(answers)) if answers else said
             if said and not (_is_refusal(said, self.prompts.refusal) or _says_nothing(said, [question, standalone])):
                 answers.append(said)
-        return raws, answers
+        return raws, answers, judge
 
     def _parts(self, evidence: list[Evidence]) -> list[list[Evidence]]:
         """The evidence in one part, or, when several articles have a sentence nearly as good as the best,
@@ -334,15 +348,8 @@ class Assistant:
     def _user(self, evidence: Sequence[Evidence], question: str, template: str = "answer.j2") -> str:
         """The last request: answer the question from the evidence (or, with verify.j2, say whether it can).
 
-        Sentences are grouped by article, and the articles come in the order of their best sentence: a
-        small model leans on what it reads first, so the best source must not sit under another article."""
-        articles: dict[str, dict[str, Any]] = {}
-        for e in evidence:
-            group = articles.setdefault(
-                e.article_id, {"title": e.title, "date": (e.published_at or "")[:10], "evidence": []}
-            )
-            group["evidence"].append({"n": e.n, "quote": " ".join(e.quote.split())})
-        return self.prompts.render(template, articles=list(articles.values()), question=question)
+        See `user_prompt`."""
+        return user_prompt(self.prompts, evidence, question, template)
 
     def _extract(self, evidence: list[Evidence]) -> list[cite.Sentence]:
         """The best evidence sentence and up to `extractive_sentences` - 1 that score nearly as well, best first,
@@ -350,6 +357,50 @@ class Assistant:
         best = evidence[0].score
         chosen = [e for e in evidence if e.score >= 0.85 * best][: self.settings.extractive_sentences]
         return [cite.Sentence(" ".join(e.quote.split()), (e.n,), True, 1.0) for e in chosen]
+
+
+def user_prompt(
+    prompts: Prompts, evidence: Sequence[Evidence], question: str, template: str = "answer.j2", **more: Any
+) -> str:
+    """A request over numbered sources (`template` includes sources.j2).
+
+    Sentences are grouped by article, and the articles come in the order of their best sentence: a
+    small model leans on what it reads first, so the best source must not sit under another article."""
+    articles: dict[str, dict[str, Any]] = {}
+    for e in evidence:
+        group = articles.setdefault(
+            e.article_id, {"title": e.title, "date": (e.published_at or "")[:10], "evidence": []}
+        )
+        group["evidence"].append({"n": e.n, "quote": " ".join(e.quote.split())})
+    return prompts.render(template, articles=list(articles.values()), question=question, **more)
+
+
+def sentence_judge(
+    model: LLM,
+    prompts: Prompts,
+    question: str,
+    before: Sequence[Message] = (),
+    shown: Sequence[Evidence] = (),
+    turn: Sequence[Evidence] = (),
+) -> cite.Judge:
+    """The citation check's question to the model: do these spans state this answer sentence?
+    (prompts/claim.j2, which asks it over the same sources as the answer prompt: after the same messages
+    `before` it (the system prompt, the earlier turns), with the sources `shown` in the prompt's numbers,
+    `turn` being the same sentences in the turn's. The two requests differ only after the question, so
+    the model reads only the sentence and the question. Spans from elsewhere (an earlier turn's) are
+    shown alone.)"""
+    messages: list[Message] = list(before) or [{"role": "system", "content": prompts.render("system.j2")}]
+    numbered = {e.span: s.n for s, e in zip(shown, turn, strict=True)}
+
+    def judge(sentence: str, spans: Sequence[Evidence]) -> float | None:
+        if spans and all(e.span in numbered for e in spans):
+            prefix, sources, cited = messages, list(shown), [numbered[e.span] for e in spans]
+        else:
+            prefix, sources, cited = messages[:1], list(spans), [e.n for e in spans]
+        user = user_prompt(prompts, sources, question, "claim.j2", sentence=sentence, cited=cited)
+        return model.judge([*prefix, {"role": "user", "content": user}])
+
+    return judge
 
 
 def _renumber(evidence: list[Evidence], first: int) -> list[Evidence]:

@@ -9,12 +9,14 @@ one is cited instead; when nothing supports it, it is kept and marked unsupporte
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from assistant.contradictions import contradictions, hedged
 from assistant.evidence import Evidence
 from assistant.sentences import sentence_spans
 from assistant.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, stem, terms
@@ -83,22 +85,33 @@ def support(sentence: str, quote: str, similarity: float) -> float:
     return 0.5 * overlap(terms(sentence), terms(quote)) + 0.5 * max(0.0, similarity)
 
 
+Judge = Callable[[str, Sequence[Evidence]], "float | None"]  # (sentence, spans) -> P(the spans state it)
+
+
 def check(
     text: str,
     evidence: Sequence[Evidence],
     vectors: Callable[[Sequence[str]], np.ndarray],
     question: str = "",
     corpus: Vocabulary | None = None,
+    judge: Judge | None = None,
+    threshold: float = 0.7,
 ) -> list[Sentence]:
     """Parse, drop dangling numbers, verify each sentence, re-cite where a better span exists.
 
     A sentence that states a number (a count, an amount, a year) that neither the spans backing it
     nor the question hold is not supported, however close its words: that is how a small model
-    invents facts ("100,000 labourers"). Nor is a sentence that brings in what nothing backs (see
-    `unseen`): a name from outside the evidence ("the Kursk"), or the question's own subject when no
-    article of the `corpus` speaks of it ("Kim's wife is ..." when the articles only name his sister).
-    Nor is one that gives the question's subject what its span says of another (see `possessors`)."""
-    parsed = parse(text)
+    invents facts ("100,000 labourers"). Nor is one that states as done what its span only expects,
+    plans or alleges (see `contradictions.hedged`), or that gives the question's subject what its span
+    says of another (see `possessors`).
+
+    With a `judge` (the language model asked whether the spans state the sentence), that is the rest
+    of the check: a sentence is supported when its probability reaches `threshold`, and its support
+    is that probability. Without one, word overlap and embedding similarity (see `support`) decide,
+    with exact signs against them: a name from outside the evidence ("the Kursk") or the question's own
+    subject when no article of the `corpus` speaks of it (see `unseen`), a negation or an opposite the
+    span does not share (see `contradictions`). Measured on labelled pairs: docs/evaluation.md."""
+    parsed = parse(unicodedata.normalize("NFC", text))  # as the articles' text is (see cleaning)
     if not parsed or not evidence:
         return [Sentence(s, (), False, 0.0) for s, _ in parsed]
     by_n = {e.n: e for e in evidence}
@@ -108,18 +121,32 @@ def check(
     asked = numbers(question)
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
+    acronyms = initialisms("\n".join([question, *(f"{e.title}\n{e.quote}" for e in evidence)]))
     worded = {e.n: Vocabulary(terms(e.quote)) for e in evidence}
     quoted = [numbers(e.quote) for e in evidence]  # without the title and date, for `_with_numbers_from_another`
     stated_j = [stated[e.n] for e in evidence]
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
-        if unseen(sentence, question, seen, corpus):
+        if judge is not None:
+            owners = possessors(sentence, question)
+            scores = [
+                support(sentence, e.quote, float(cosine[i, j]))
+                if all(o in worded[e.n] for o in owners) and not hedged(sentence, e.quote)
+                else 0.0
+                for j, e in enumerate(evidence)
+            ]
+            told = numbers(sentence) - asked
+            out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold))
+            continue
+        if unseen(sentence, question, seen, corpus, acronyms):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
         owners = possessors(sentence, question)
         scores = [
-            support(sentence, e.quote, float(cosine[i, j])) if all(o in worded[e.n] for o in owners) else 0.0
+            support(sentence, e.quote, float(cosine[i, j]))
+            if all(o in worded[e.n] for o in owners) and not contradictions(sentence, e.quote)
+            else 0.0
             for j, e in enumerate(evidence)
         ]
         cited_scores = {n: scores[_index(evidence, n)] for n in cited}
@@ -136,6 +163,35 @@ def check(
             best = max(cited_scores.values(), default=0.0)
             out.append(Sentence(sentence, tuple(cited), False, round(best, 3)))
     return out
+
+
+def _judged(
+    sentence: str,
+    cited: list[int],
+    evidence: Sequence[Evidence],
+    scores: list[float],
+    told: set[str],
+    stated: dict[int, set[str]],
+    judge: Judge,
+    threshold: float,
+) -> Sentence:
+    """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
+    hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
+    the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`."""
+    by_n = {e.n: (e, scores[j]) for j, e in enumerate(evidence)}
+    usable = [n for n in cited if by_n[n][1] > 0]
+    tried: list[tuple[int, ...]] = []
+    if usable and told <= set().union(*(stated[n] for n in usable)):
+        tried.append(tuple(usable))
+    best = max((e.n for e in evidence if told <= stated[e.n]), key=lambda n: by_n[n][1], default=None)
+    if best is not None and by_n[best][1] >= SUPPORTED and (best,) not in tried:
+        tried.append((best,))
+    p = 0.0
+    for ns in tried:
+        p = judge(sentence, [by_n[n][0] for n in ns]) or 0.0
+        if p >= threshold:
+            return Sentence(sentence, ns, True, round(p, 3))
+    return Sentence(sentence, tuple(cited), False, round(p, 3))
 
 
 def _with_numbers_from_another(
@@ -176,10 +232,20 @@ def possessors(sentence: str, question: str) -> list[str]:
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
-def unseen(sentence: str, question: str, evidence: Vocabulary, corpus: Vocabulary | None = None) -> list[str]:
+def unseen(
+    sentence: str,
+    question: str,
+    evidence: Vocabulary,
+    corpus: Vocabulary | None = None,
+    acronyms: frozenset[str] = frozenset(),
+) -> list[str]:
     """Words of an answer sentence that nothing backs: a capitalised word inside the sentence (a name)
     that neither the evidence nor the question holds, or a content word of the question, restated by
-    the answer, that no article of the corpus holds (`corpus`; the evidence when not given)."""
+    the answer, that no article of the corpus holds (`corpus`; the evidence when not given).
+
+    A name stands for what the evidence writes out: an abbreviation ("Dec.", "Gov.") for a word it
+    begins, an acronym for the initials of capitalised words (`acronyms`: "ISS" for "International
+    Space Station")."""
     asked = set(terms(question))
     found = []
     for k, match in enumerate(WORD.finditer(sentence)):
@@ -189,14 +255,40 @@ def unseen(sentence: str, question: str, evidence: Vocabulary, corpus: Vocabular
         if k == 0 or before in _OPENERS or len(word) < 2 or not word[0].isupper() or word.lower() in STOPWORDS:
             continue
         stem_ = stem(word.lower())
-        if stem_ not in evidence and stem_ not in asked:
-            found.append(word)
+        if len(stem_) < 2 or stem_ in evidence or stem_ in asked or word in acronyms:
+            continue  # a letter left of "AT&T's" is no name
+        if sentence[match.end() : match.end() + 1] == "." and any(s.startswith(stem_) for s in evidence.stems):
+            continue
+        found.append(word)
     known = evidence if corpus is None else corpus
     restated = (t for t in dict.fromkeys(terms(sentence)) if t in asked and not t.isdigit())  # numbers: see check
     return found + [t for t in restated if t not in known and t not in _generic()]
 
 
 _OPENERS = frozenset(':;"“‘(\n–—-')
+
+
+def initialisms(text: str) -> frozenset[str]:
+    """The acronyms a text's runs of capitalised words make: "International Space Station" gives "ISS"
+    (and "IS", "SS"); "Department of Justice" gives "DOJ" and "DJ". A run ends at any punctuation."""
+    found: set[str] = set()
+    run: list[tuple[str, bool]] = []  # (initial, is a joining word such as "of")
+    end = 0
+    for match in [*WORD.finditer(text), None]:
+        word = match.group() if match else ""
+        gap = text[end : match.start()] if match else "."
+        joins = word.lower() in _JOINERS and bool(run)
+        if run and (gap.strip(" -") or not (word[:1].isupper() or joins)):
+            for letters in ("".join(c for c, _ in run), "".join(c for c, joiner in run if not joiner)):
+                found.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
+            run = []
+        if word[:1].isupper() or (joins and run):
+            run.append((word[0].upper(), joins))
+        end = match.end() if match else end
+    return frozenset(found)
+
+
+_JOINERS = frozenset({"of", "for", "and", "the"})
 
 
 # question words that frame what is asked rather than name it: an answer restates them ("The name of ...
@@ -239,12 +331,14 @@ def verdict(
     vectors: Callable[[Sequence[str]], np.ndarray],
     question: str = "",
     corpus: Vocabulary | None = None,
+    judge: Judge | None = None,
+    threshold: float = 0.7,
 ) -> tuple[bool, float]:
     """The check on one answer sentence citing `spans` (numbered 1..n, as an answer cites its evidence):
     (supported, its support score). What `assistant eval` measures on a set of labelled claims."""
     evidence = [Evidence(i, "", "", None, None, 0, len(s), s, 1.0) for i, s in enumerate(spans, 1)]
     marks = "".join(f"[{e.n}]" for e in evidence)
-    sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus)
+    sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus, judge, threshold)
     if not sentences:
         return False, 0.0
     return all(s.supported for s in sentences), min(s.support for s in sentences)

@@ -28,6 +28,7 @@ import gzip
 import json
 import statistics
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -238,7 +239,7 @@ def _resolved(pair: Pair, bodies: dict[str, str], where: str) -> Pair:
             raise CaseFileError(f"{where}: no article record with url {span.url} in --articles")
         if span.end > len(body) or span.start >= span.end:
             raise CaseFileError(f"{where}: span {span.start}:{span.end} is outside {span.url} ({len(body)} characters)")
-        texts.append(body[span.start : span.end])
+        texts.append(unicodedata.normalize("NFC", body[span.start : span.end]))  # as cleaning leaves an article
     return pair.model_copy(update={"spans": tuple(texts)})
 
 

@@ -386,7 +386,7 @@ def evaluate(
         if path and str(path) != "-":
             _writable(option, path)  # before the run, which may take long
     if claims.recognise(testset):
-        _evaluate_claims(testset, records or [], json_path, limit, bounds)
+        _evaluate_claims(testset, records or [], llm, json_path, limit, bounds)
         return
     if records:
         raise typer.BadParameter("--articles is for claims files", param_hint="--articles")
@@ -442,24 +442,40 @@ def evaluate(
         raise typer.Exit(1)
 
 
-def _evaluate_claims(path: Path, articles: list[Path], json_path: Path | None, limit: int | None, bounds: Any) -> None:
-    """Run the citation check on every labelled pair of a claims file and print its figures."""
+def _evaluate_claims(
+    path: Path, articles: list[Path], llm: str | None, json_path: Path | None, limit: int | None, bounds: Any
+) -> None:
+    """Run the citation check on every labelled pair of a claims file and print its figures: the check a
+    backend's answers get (`--llm`; the extractive backend's is the one without a model)."""
     from assistant import claims, comparison
+    from assistant.answering import checked_backend, sentence_judge
     from assistant.citations import verdict
     from assistant.embedding import Embedder
     from assistant.evidence import EvidenceSelector
+    from assistant.llms import make_llm
+    from assistant.prompts import Prompts
 
     found = claims.load(path, articles)
     pairs = found.pairs
     if limit is not None and limit < len(pairs):
         pairs = [pairs[i * len(pairs) // limit] for i in range(limit)]
     settings = load_settings()
+    backend = checked_backend(llm or settings.llm)
     corpus = found.vocabulary()
     vectors = EvidenceSelector(Embedder.from_settings(settings), 0, 0).vectors
     vectors(["The model loads before the first pair is timed."])
+    model = make_llm(settings, backend) if backend != "extractive" and settings.claim_threshold else None
+    prompts = Prompts(settings.prompts_dir)
+    if model is not None:
+        sentence_judge(model, prompts, "")("The model loads before the first pair is timed.", [])
+
+    def check(p: claims.Pair) -> claims.Verdict:
+        judge = sentence_judge(model, prompts, p.question) if model is not None else None
+        return verdict(p.claim, p.texts(), vectors, p.question, corpus, judge, settings.claim_threshold)
+
     progress = _Progress(settings.progress_seconds, "checking", "pair")
     try:
-        run = claims.run(pairs, lambda p: verdict(p.claim, p.texts(), vectors, p.question, corpus), path.name, progress)
+        run = claims.run(pairs, check, f"{path.name} ({backend})", progress)
     finally:
         progress.close()
     if json_path:

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
         description="Before answering, a model backend is asked whether the sources state the answer "
         "(prompts/verify.j2); it refuses when the model's probability of yes is below this (0: no check).",
     )
+    claim_threshold: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="A model backend is asked of each answer sentence whether the sources it cites state it "
+        "(prompts/claim.j2); the sentence counts as supported when the probability of yes reaches this (0: word "
+        "overlap and similarity decide instead; see docs/evaluation.md, the citation check).",
+    )
     follow_up_reuse: float = Field(
         0.9,
         ge=0,

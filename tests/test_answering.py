@@ -472,3 +472,31 @@ def test_a_load_that_breaks_is_reported_failed_not_starting_for_ever(
     with pytest.raises(NotReady, match="RuntimeError: a bug in loading"):
         service.assistant(wait=60)
     assert service.status.stage == "failed" and not service.status.ready
+
+
+def test_the_claim_check_shares_the_answer_prompt_up_to_the_question(settings: Settings) -> None:
+    """The model has just read the answer prompt: the check's request differs only after the question, so
+    llama.cpp reads just the sentence and one line for it (the cost of the model's citation check)."""
+    from assistant.answering import sentence_judge, user_prompt
+
+    prompts = Prompts(settings.prompts_dir)
+    quote = "Putin and Kim met at the Vostochny cosmodrome."
+    spans = [Evidence(n, "a", "Summit", None, "2023-09-15", 0, len(quote), quote, 1.0) for n in (3, 4)]
+    question = "Where did they meet?"
+    answer = user_prompt(prompts, spans, question)
+    claim = user_prompt(prompts, spans, question, "claim.j2", sentence="They met at Vostochny.", cited=[4])
+    shared = answer[: answer.index(f"Question: {question}") + len(f"Question: {question}")]
+    assert claim.startswith(shared) and claim[len(shared) :].strip() == (
+        "Sentence: They met at Vostochny.\nDoes source [4] state what this sentence says? Reply yes or no."
+    )
+
+    class Recorder:  # records the request the check sends (the real model's answers are tested in test_llm)
+        def judge(self, messages: list[dict[str, str]]) -> float:
+            self.messages = messages
+            return 0.9
+
+    model = Recorder()
+    system = {"role": "system", "content": prompts.render("system.j2")}
+    judge = sentence_judge(model, prompts, question, [system], spans, spans)  # type: ignore[arg-type]
+    assert judge("They met at Vostochny.", spans[1:]) == 0.9
+    assert model.messages[0] == system and model.messages[1]["content"] == claim

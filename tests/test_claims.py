@@ -124,7 +124,8 @@ def test_eval_on_a_claims_file_prints_the_figures_and_gates(settings: Settings, 
         {"id": "off", "claim": "The budget was $4 million.", "spans": [SPAN], "supported": False, "kind": "unrelated"},
     )
     out = tmp_path / "run.json"
-    result = runner.invoke(app, ["eval", str(path), "--json", str(out), "--fail-under", "balanced_accuracy=0.9"])
+    args = ["eval", str(path), "--llm", "extractive", "--json", str(out), "--fail-under", "balanced_accuracy=0.9"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     assert "balanced accuracy 1.000" in result.stdout
     data = json.loads(out.read_text(encoding="utf-8"))

@@ -174,3 +174,29 @@ def test_a_model_file_of_the_user_s_choosing_is_used(
         wrong = bundled.model_copy(update={"model_file": path})
         with pytest.raises(ModelFileError, match=problem):
             Assistant(wrong, embedder=embedder).ask("Who is the Kremlin spokesperson?", llm="local")
+
+
+def test_the_citation_check_marks_what_contradicts_its_span(
+    bundled: Settings, embedder: Embedder, model_path: Path
+) -> None:
+    """The sentences of issue 20: word overlap and similarity passed both (support 0.78 and 0.79)."""
+    from assistant import citations
+    from assistant.answering import sentence_judge
+    from assistant.evidence import Evidence
+    from assistant.llms import make_llm
+    from assistant.prompts import Prompts
+
+    span = (
+        "North Korea's leader Kim Jong-un shakes hands with Russia’s President Vladimir Putin during their meeting "
+        "at the Vostochny cosmodrome in Russia's Amur region."
+    )
+    evidence = [Evidence(1, "a", "The Vladimir Putin-Kim Jong-un summit", None, None, 0, len(span), span, 1.0)]
+    judge = sentence_judge(make_llm(bundled, "local"), Prompts(bundled.prompts_dir), "Where did Kim and Putin meet?")
+
+    def supported(sentence: str) -> bool:
+        [checked] = citations.check(f"{sentence} [1]", evidence, embedder.encode, "", None, judge)
+        return checked.supported
+
+    assert not supported("Kim Jong-un and Putin did not meet at the Vostochny cosmodrome.")
+    assert not supported("Putin refused to shake hands with Kim Jong-un at the Vostochny cosmodrome.")
+    assert supported("Kim Jong-un and Putin met at the Vostochny cosmodrome.")
