@@ -24,7 +24,6 @@ the share of its pairs judged as labelled.
 
 from __future__ import annotations
 
-import gzip
 import json
 import statistics
 import time
@@ -38,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import CaseFileError
+from assistant.realtimeqa import json_lines
 from assistant.terms import Vocabulary, terms
 
 
@@ -167,18 +167,11 @@ def load(path: Path, articles: Sequence[Path] = ()) -> ClaimSet:
     `articles` are article record files (JSONL, gzipped or not), whose records' bodies {"url", "start",
     "end"} spans are cut from, or text files and folders of them (the articles text spans were copied
     from). CaseFileError names the line of a bad pair or a span that cannot be resolved."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseFileError(f"cannot read the claims file {path}: {exc}") from None
     pairs: list[tuple[str, Pair]] = []
     seen: set[str] = set()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}, line {n}"
+    for where, record in json_lines(path):
         try:
-            pair = Pair.model_validate_json(line)
+            pair = Pair.model_validate(record)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise CaseFileError(f"{where}: {problems}") from None
@@ -214,17 +207,9 @@ def _text(path: Path) -> str:
 def _bodies(paths: Sequence[Path], wanted: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in paths:
-        opener: Any = gzip.open if path.suffix == ".gz" else open
-        try:
-            with opener(path, "rt", encoding="utf-8") as f:
-                for line in f:
-                    if '"url"' not in line:
-                        continue
-                    record = json.loads(line)
-                    if isinstance(record, dict) and record.get("url") in wanted:
-                        found[str(record["url"])] = str(record.get("body") or "")
-        except (OSError, UnicodeDecodeError, EOFError, json.JSONDecodeError) as exc:
-            raise CaseFileError(f"--articles {path}: cannot read it ({exc})") from None
+        for _, record in json_lines(path):
+            if record.get("url") in wanted:
+                found[str(record["url"])] = str(record.get("body") or "")
     return found
 
 

@@ -85,7 +85,7 @@ def _add_week(qa: Path, bench: Benchmark) -> None:
     if found is None:
         raise CaseFileError(f"{qa}: its search results {gcs[0].name} (or .gz) are not beside it")
     results: dict[str, list[str]] = {}
-    for _, record in _lines(found):
+    for _, record in json_lines(found):
         urls = []
         for item in record.get("search_result") or []:
             article = _from_search(item)
@@ -93,7 +93,7 @@ def _add_week(qa: Path, bench: Benchmark) -> None:
                 bench.articles.setdefault(str(article["url"]), article)
                 urls.append(str(article["url"]))
         results[str(record.get("question_id"))] = urls
-    for where, record in _lines(qa):
+    for where, record in json_lines(qa):
         try:
             choices = [str(c) for c in record["choices"]]
             gold = choices[int(record["answer"][0])]
@@ -116,7 +116,7 @@ def _add_prepared(questions: Path, bench: Benchmark) -> None:
     if not source.exists():
         raise CaseFileError(f"{questions}: its articles {source.name} are not beside it")
     wanted = {}
-    for where, record in _lines(questions):
+    for where, record in json_lines(questions):
         try:
             wanted[where] = (
                 str(record["id"]),
@@ -131,7 +131,7 @@ def _add_prepared(questions: Path, bench: Benchmark) -> None:
                 f"{where}: not a prepared RealTimeQA question (id, question, gold, others, date, articles)"
             ) from None
     needed = {url for *_, urls in wanted.values() for url in urls}
-    for _, record in _lines(source):
+    for _, record in json_lines(source):
         url = str(record.get("url"))
         if url in needed and len(str(record.get("body") or "")) >= MIN_CHARS:
             fields = ("title", "body", "source", "url", "published_at")
@@ -168,7 +168,8 @@ def _from_search(item: Any) -> dict[str, str | None] | None:
     }
 
 
-def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def json_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, record) for each JSON object a line of `path`, gzipped or not; CaseFileError names a bad line."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as f:
