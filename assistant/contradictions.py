@@ -196,4 +196,3 @@ def contradictions(sentence: str, span: str) -> list[str]:
         + [f"opposite {w!r}" for w in reversed_words(sentence, span)]
         + [f"hedge {w!r}" for w in hedged(sentence, span)]
     )
-

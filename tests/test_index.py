@@ -94,7 +94,10 @@ def test_new_cleaning_rules_clean_again_and_embed_only_what_they_change(
     report, _ = index(settings, embedder, corpus)
     assert len(cleaned) == 2  # both input files are read and cleaned again, though their bytes did not change
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
-    assert report.chunks_embedded == {i.key: i for i in store.list_articles()}[str((corpus / PUTIN_KIM.name).resolve())].n_chunks
+    assert (
+        report.chunks_embedded
+        == {i.key: i for i in store.list_articles()}[str((corpus / PUTIN_KIM.name).resolve())].n_chunks
+    )
     cleaned.clear()
     again, _ = index(settings, embedder, corpus)  # the stamp is stored: the next run cleans nothing
     assert (cleaned, again.unchanged, again.chunks_embedded) == ([], 2, 0)
