@@ -177,9 +177,13 @@ def _judged(
 ) -> Sentence:
     """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
     hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
-    the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`."""
+    the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`. A sentence that is
+    a cited span word for word (a small model often copies one) needs no judge."""
     by_n = {e.n: (e, scores[j]) for j, e in enumerate(evidence)}
     usable = [n for n in cited if by_n[n][1] > 0]
+    copied = [n for n in usable if _words(by_n[n][0].quote) == _words(sentence)]
+    if copied:  # the span itself, word for word: nothing to ask
+        return Sentence(sentence, tuple(copied[:1]), True, 1.0)
     tried: list[tuple[int, ...]] = []
     if usable and told <= set().union(*(stated[n] for n in usable)):
         tried.append(tuple(usable))
@@ -192,6 +196,10 @@ def _judged(
         if p >= threshold:
             return Sentence(sentence, ns, True, round(p, 3))
     return Sentence(sentence, tuple(cited), False, round(p, 3))
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(unicodedata.normalize("NFC", text).lower().replace("’", "'"))
 
 
 def _with_numbers_from_another(
