@@ -178,11 +178,11 @@ def _judged(
     """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
     hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
     the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`. A sentence that is
-    a cited span word for word (a small model often copies one) needs no judge."""
+    a cited span, or a run of its words, word for word (a small model often copies one) needs no judge."""
     by_n = {e.n: (e, scores[j]) for j, e in enumerate(evidence)}
     usable = [n for n in cited if by_n[n][1] > 0]
-    copied = [n for n in usable if _words(by_n[n][0].quote) == _words(sentence)]
-    if copied:  # the span itself, word for word: nothing to ask
+    copied = [n for n in usable if _excerpt(_words(sentence), _words(by_n[n][0].quote))]
+    if copied:  # the span's own words, in its order: nothing to ask
         return Sentence(sentence, tuple(copied[:1]), True, 1.0)
     tried: list[tuple[int, ...]] = []
     if usable and told <= set().union(*(stated[n] for n in usable)):
@@ -196,6 +196,14 @@ def _judged(
         if p >= threshold:
             return Sentence(sentence, ns, True, round(p, 3))
     return Sentence(sentence, tuple(cited), False, round(p, 3))
+
+
+def _excerpt(said: list[str], source: list[str]) -> bool:
+    """Whether `said` (6 words or more) is a run of `source`'s words: a sentence copied out of a span that
+    holds two ("After a four-year gap, both leaders met ... on September 12 and 13." from a span that goes
+    on "This time the summit ..."). A hedge or a negation it leaves behind is caught before (`hedged`)."""
+    n = len(said)
+    return n >= 6 and any(source[i : i + n] == said for i in range(len(source) - n + 1))
 
 
 def _words(text: str) -> list[str]:

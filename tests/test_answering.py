@@ -508,3 +508,6 @@ def test_the_claim_check_asks_about_the_cited_spans_alone(settings: Settings) ->
     vectors = lambda texts: np.ones((len(texts), 2)) / np.sqrt(2)  # noqa: E731
     [copied] = check(f"{quote} [4]", spans, vectors, question, None, judge)
     assert copied.supported and copied.support == 1.0 and model.messages == []
+    two = dataclasses.replace(spans[0], quote=f"{quote} This time the summit was held near the border.")
+    [excerpt] = check("This time the summit was held near the border [3].", [two], vectors, question, None, judge)
+    assert excerpt.supported and model.messages == []  # a run of the span's words, copied
