@@ -110,7 +110,7 @@ def check(
     is that probability. Without one, word overlap and embedding similarity (see `support`) decide,
     with exact signs against them: a name from outside the evidence ("the Kursk") or the question's own
     subject when no article of the `corpus` speaks of it (see `unseen`), a negation or an opposite the
-    span does not share (see `contradictions`). Measured on labelled pairs: docs/evaluation.md."""
+    span does not share (see `contradictions`). Measured on labelled pairs: docs/citation-check.md."""
     parsed = parse(unicodedata.normalize("NFC", text))  # as the articles' text is (see cleaning)
     if not parsed or not evidence:
         return [Sentence(s, (), False, 0.0) for s, _ in parsed]
@@ -128,30 +128,23 @@ def check(
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
-        if judge is not None:
-            owners = possessors(sentence, question)
-            scores = [
-                support(sentence, e.quote, float(cosine[i, j]))
-                if all(o in worded[e.n] for o in owners) and not hedged(sentence, e.quote)
-                else 0.0
-                for j, e in enumerate(evidence)
-            ]
-            told = numbers(sentence) - asked
-            out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold))
-            continue
-        if unseen(sentence, question, seen, corpus, acronyms):
+        if judge is None and unseen(sentence, question, seen, corpus, acronyms):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
         owners = possessors(sentence, question)
+        against = contradictions if judge is None else hedged  # the judge reads negations and opposites itself
         scores = [
             support(sentence, e.quote, float(cosine[i, j]))
-            if all(o in worded[e.n] for o in owners) and not contradictions(sentence, e.quote)
+            if all(o in worded[e.n] for o in owners) and not against(sentence, e.quote)
             else 0.0
             for j, e in enumerate(evidence)
         ]
+        told = numbers(sentence) - asked
+        if judge is not None:
+            out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold))
+            continue
         cited_scores = {n: scores[_index(evidence, n)] for n in cited}
         keep = tuple(n for n in cited if cited_scores[n] >= SUPPORTED)
-        told = numbers(sentence) - asked
         best_j = max((j for j, e in enumerate(evidence) if told <= stated[e.n]), key=lambda j: scores[j], default=None)
         if keep and told <= set().union(*(stated[n] for n in keep)):
             out.append(Sentence(sentence, keep, True, round(max(cited_scores.values()), 3)))
