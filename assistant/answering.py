@@ -116,9 +116,14 @@ class Assistant:
         """Text pieces as they are generated, then the checked `Answer` (whose text may differ).
 
         Bad input raises `QuestionError` here, at the call, before any work (not at the first piece)."""
-        question = " ".join(question.split())
+        question = " ".join("".join(c if c.isprintable() else " " for c in question).split())
         if not question:
             raise QuestionError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(question):,} characters long; at most {self.settings.max_question_chars:,} "
+                "are accepted (ASSISTANT_MAX_QUESTION_CHARS)"
+            )
         backend = checked_backend(llm or self.settings.llm)
         return self._answer(question, history, backend, filters)
 

@@ -4,21 +4,24 @@ at /api/docs. Same JSON as `assistant ask --json`; errors are `{"error": "..."}`
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.access import RateLimited, Unauthorized
 from assistant.errors import AssistantError, NotFoundError
 from assistant.service import NotReady
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from assistant.access import Access
     from assistant.answering import Turn
     from assistant.service import Service
 
@@ -62,14 +65,25 @@ class AskIn(BaseModel):
     filters: FiltersIn | None = None
 
 
-def router(service: Service) -> APIRouter:
+def router(service: Service, access: Access) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["api"])
+
+    def reader(request: Request) -> None:
+        """A reader's key when keys are required; no limit on reading articles."""
+        access.reader(request.headers, request.cookies, request.query_params, _client(request), count=False)
+
+    def asker(request: Request) -> None:
+        """A reader's key when keys are required, and the client's share of questions."""
+        access.reader(request.headers, request.cookies, request.query_params, _client(request))
+
+    def editor(request: Request) -> None:
+        access.editor(request.headers, request.cookies)
 
     def prepare(body: AskIn) -> tuple[list[Turn], Any]:
         f = body.filters or FiltersIn()
         return _history(service, body.history), service.filters(f.source, f.since, f.until, f.as_of)
 
-    @api.post("/ask", summary="Answer a question with cited spans")
+    @api.post("/ask", summary="Answer a question with cited spans", dependencies=[Depends(asker)])
     def ask(body: AskIn) -> dict[str, Any]:
         history, filters = prepare(body)
         return service.ask(body.question, history, body.llm, filters).to_json()
@@ -79,28 +93,37 @@ def router(service: Service) -> APIRouter:
         summary="Answer a question, streamed as Server-Sent Events",
         description="Events: `token` ({text}) while the answer is generated, then `answer` (the same object as "
         "/api/ask; its text is the checked answer, which may differ from the tokens), or `error` ({error}).",
+        dependencies=[Depends(asker)],
     )
     def ask_stream(body: AskIn) -> StreamingResponse:
         history, filters = prepare(body)
         events = service.stream(body.question, history, body.llm, filters)
         return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @api.get("/articles", summary="The indexed articles")
+    @api.get("/articles", summary="The indexed articles", dependencies=[Depends(reader)])
     def articles() -> list[dict[str, Any]]:
         return [a.to_json() for a in service.articles()]
 
-    @api.get("/articles/{article_id}", summary="An article's metadata and the clean text that offsets point into")
+    @api.get(
+        "/articles/{article_id}",
+        summary="An article's metadata and the clean text that offsets point into",
+        dependencies=[Depends(reader)],
+    )
     def article(article_id: str) -> dict[str, Any]:
         info, text = service.article(article_id)
         return {**info.to_json(), "text": text}
 
-    @api.post("/articles", summary="Upload .txt, .md or .html files and index them")
+    @api.post(
+        "/articles", summary="Upload .txt, .md or .html files and index them (editors)", dependencies=[Depends(editor)]
+    )
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's idiom)
+        service.check_upload_count(len(files))
         with tempfile.TemporaryDirectory() as tmp:
             saved = []
             for i, f in enumerate(files):
                 path = Path(tmp) / f"{i}"
-                path.write_bytes(f.file.read())
+                with path.open("wb") as out:  # in pieces: a large upload is never held in memory whole
+                    shutil.copyfileobj(f.file, out, 1 << 20)
                 saved.append((f.filename or f"upload-{i}.txt", path))
             report = service.upload(saved)
         data = dict(vars(report))
@@ -108,13 +131,15 @@ def router(service: Service) -> APIRouter:
         data["duplicates"] = [vars(d) for d in report.duplicates]
         return data
 
-    @api.delete("/articles/{article_id}", summary="Remove an article from the index")
+    @api.delete(
+        "/articles/{article_id}", summary="Remove an article from the index (editors)", dependencies=[Depends(editor)]
+    )
     def remove(article_id: str) -> dict[str, Any]:
         return service.remove(article_id).to_json()
 
     @api.get("/health", summary="Whether the index and the models are loaded")
     def health() -> dict[str, Any]:
-        s = service.status
+        s = service.status  # nothing secret here: no token, key or server credential
         return {"ready": s.ready, "stage": s.stage, "message": s.message, "articles": s.articles, "model": s.model}
 
     return api
@@ -125,8 +150,16 @@ def install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(AssistantError)
     def _error(request: Request, exc: AssistantError) -> JSONResponse:
+        if isinstance(exc, RateLimited):
+            return JSONResponse({"error": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
+        if isinstance(exc, Unauthorized):
+            return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
         status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _sse(events: Iterator[Any]) -> Iterator[str]:

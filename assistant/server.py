@@ -22,10 +22,13 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.middleware.gzip import GZipMiddleware
 
-    from assistant import api, web
+    from assistant import api, login, web
+    from assistant.access import Access
+    from assistant.guards import BodyLimit, SameOrigin
     from assistant.service import Service
 
     service = service or Service(settings).start()
+    access = Access(settings)
     app = FastAPI(
         title="News assistant API",
         description="Answers about the indexed news articles, every claim cited to an exact span.",
@@ -34,11 +37,14 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    upload_limit = int(settings.max_upload_total_mb * 1_000_000)
+    app.add_middleware(BodyLimit, suffixes=("/api/articles", "/gradio_api/upload"), limit=upload_limit)
+    app.add_middleware(SameOrigin)
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex=origin_regex(settings.embed_origins),
-        allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["Content-Type"],
+        allow_methods=["GET", "POST"],  # what the widget's host pages may call: asking and reading
+        allow_headers=["Content-Type", "X-Reader-Key"],
     )
     policy = frame_ancestors(settings.embed_origins)
 
@@ -49,7 +55,8 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         return response
 
     api.install_errors(app)
-    app.include_router(api.router(service))
+    app.include_router(api.router(service, access))
+    app.include_router(login.router(access))
 
     _docs(app)
 
@@ -61,10 +68,18 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    options = {"css": web.css(), "head": web.head(), "theme": web.theme(), "ssr_mode": False, "show_error": True}
-    app = gr.mount_gradio_app(app, web.build(service, compact=True), path="/embed", **options)
-    app = gr.mount_gradio_app(app, web.build(service), path="/", **options)
+    options = {
+        "css": web.css(),
+        "head": web.head(),
+        "theme": web.theme(),
+        "ssr_mode": False,
+        "show_error": True,
+        "max_file_size": int(settings.max_upload_mb * 1_000_000),
+    }
+    app = gr.mount_gradio_app(app, web.build(service, access, compact=True), path="/embed", **options)
+    app = gr.mount_gradio_app(app, web.build(service, access), path="/", **options)
     app.state.service = service
+    app.state.access = access
     return app
 
 
@@ -108,6 +123,9 @@ def origin_regex(origins: list[str]) -> str:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from assistant.access import require_credential
+
+    require_credential(settings)
     app = create_app(settings)
     print(f"serving on http://{settings.host}:{settings.port}/", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -162,6 +162,7 @@ class Service:
         from assistant.indexer import Indexer
 
         limit = self.settings.max_upload_mb * 1_000_000
+        self.check_upload_count(len(files))
         for name, path in files:
             if Path(name).suffix.lower() not in UPLOAD_TYPES:
                 raise ConfigError(f"{name}: only {', '.join(UPLOAD_TYPES)} files can be uploaded")
@@ -178,6 +179,13 @@ class Service:
             assistant.refresh()
         self.status.articles = report.articles_total
         return report
+
+    def check_upload_count(self, n: int) -> None:
+        if n > self.settings.max_upload_files:
+            raise ConfigError(
+                f"{n} files in one upload; at most {self.settings.max_upload_files} are accepted "
+                "(ASSISTANT_MAX_UPLOAD_FILES): upload them in parts, or index a folder with `assistant index`"
+            )
 
     def remove(self, article_id: str) -> ArticleInfo:
         """Forget an article; an uploaded file of it is deleted too (files of the corpus folder are not)."""

@@ -212,9 +212,37 @@ class Settings(BaseSettings):
         None, description="Where articles uploaded in the web app are kept (default: the index folder's uploads/)."
     )
     max_upload_mb: float = Field(20.0, gt=0, description="Largest article file the web app accepts, in MB.")
+    max_upload_files: int = Field(500, ge=1, description="Most files one upload may hold.")
+    max_upload_total_mb: float = Field(
+        200.0, gt=0, description="Largest upload request, in MB, counted while it streams in (refused past it)."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longest question accepted; a longer one is refused with a message saying so."
+    )
+    # --- access (docs/deploy.md, "Deploying safely") ------------------------------------------------
+    editor_token: SecretStr | None = Field(
+        None,
+        description="Secret that editors (upload, remove, evaluation) present: the 'Authorization: Bearer' header "
+        "of the API, or the /login page of the web app. Without one, anyone who can reach the app is an editor, so "
+        "the app refuses to listen on a non-loopback host unless it is set.",
+    )
+    reader_access: Literal["open", "key"] = Field(
+        "open",
+        description="'open': anyone who reaches the app may ask; 'key': the chat, the widget and /api/ask need a "
+        "reader key (`assistant keys add NAME`; the widget's data-key, the X-Reader-Key header or ?key=).",
+    )
+    reader_keys_file: Path | None = Field(
+        None, description="The reader keys file that `assistant keys` manages (default: the index folder's)."
+    )
+    questions_per_minute: int = Field(
+        30, ge=0, description="Questions one client address may ask in any minute (0: no limit); past it, HTTP 429."
+    )
     preload_model: bool = Field(
         True, description="Load the local model in the background when the app starts, so the first answer is fast."
     )
+
+    def reader_keys_path(self) -> Path:
+        return self.reader_keys_file or self.index_dir / "reader-keys.json"
 
     def uploads_path(self) -> Path:
         return self.uploads_dir or self.index_dir / "uploads"

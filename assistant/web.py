@@ -17,6 +17,7 @@ from assistant import render
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from assistant.access import Access
     from assistant.answering import Turn
     from assistant.service import Service
 
@@ -69,7 +70,24 @@ class Conversation:
     spans: dict[str, render.Span] = field(default_factory=dict)
 
 
-def build(service: Service, *, compact: bool = False) -> gr.Blocks:
+def reader(access: Access, request: gr.Request | None, *, count: bool = True) -> None:
+    """The access check of a reader's event; the key may come in the page's address (the widget's ?key=)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if request is None:  # called in-process, not over HTTP
+        return
+    headers, cookies = dict(request.headers), dict(request.cookies)
+    query = dict(parse_qsl(urlsplit(headers.get("referer", "")).query))
+    query.update(dict(request.query_params))
+    access.reader(headers, cookies, query, request.client.host if request.client else "unknown", count=count)
+
+
+def editor(access: Access, request: gr.Request | None) -> None:
+    if request is not None:
+        access.editor(dict(request.headers), dict(request.cookies))
+
+
+def build(service: Service, access: Access, *, compact: bool = False) -> gr.Blocks:
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False, fill_height=compact) as page:
         if not compact:
@@ -81,22 +99,22 @@ def build(service: Service, *, compact: bool = False) -> gr.Blocks:
         timer = gr.Timer(1.0)
         timer.tick(lambda: _poll(service), None, [status, timer], api_visibility="private", show_progress="hidden")
         if compact:
-            _chat(service, compact=True)
+            _chat(service, access, compact=True)
         else:
             with gr.Tabs():
                 with gr.Tab("Chat", id="chat"):
-                    _chat(service, compact=False)
+                    _chat(service, access, compact=False)
                 with gr.Tab("Articles", id="articles") as articles_tab:
-                    refresh, listing = _articles(service)
+                    refresh, listing = _articles(service, access)
                 with gr.Tab("Evaluation", id="evaluation"):
-                    _evaluation(service)
+                    _evaluation(service, access)
             articles_tab.select(refresh, None, listing, api_visibility="private")
             page.load(refresh, None, listing, api_visibility="private")
-        gr.api(_api_ask(service), api_name="ask")
+        gr.api(_api_ask(service, access), api_name="ask")
     return page
 
 
-def _chat(service: Service, *, compact: bool) -> None:
+def _chat(service: Service, access: Access, *, compact: bool) -> None:
     """The chat column and the sources panel beside it (under it in the compact view)."""
 
     conversation = gr.State(Conversation())
@@ -135,7 +153,7 @@ def _chat(service: Service, *, compact: bool) -> None:
 
     inputs = [question, chatbot, conversation, mode, source, since, until]
     outputs = [question, chatbot, conversation, sources]
-    respond = _respond(service)
+    respond = _respond(service, access)
     question.submit(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
     send.click(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
     chatbot.example_select(_example, None, question, api_visibility="private", show_progress="hidden").then(
@@ -154,7 +172,7 @@ def _example(event: gr.SelectData) -> str:
     return str(event.value["text"])
 
 
-def _respond(service: Service) -> Any:
+def _respond(service: Service, access: Access) -> Any:
     def respond(
         question: str,
         messages: list[dict[str, Any]],
@@ -163,6 +181,7 @@ def _respond(service: Service) -> Any:
         source: str,
         since: str,
         until: str,
+        request: gr.Request,
     ) -> Iterator[tuple[str, list[dict[str, Any]], Conversation, Any]]:
         from assistant.answering import Answer
 
@@ -171,7 +190,14 @@ def _respond(service: Service) -> Any:
         if not question:
             yield "", messages, conversation, panel
             return
-        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        shown = question if len(question) <= 2000 else question[:2000] + "…"
+        messages = [*messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
+        try:
+            reader(access, request)
+        except AssistantError as exc:
+            messages[-1]["content"] = f'<p class="notice">{escape(str(exc))}</p>'
+            yield question, messages, conversation, panel  # the question stays in the box, to ask again
+            return
         waiting = "Searching the articles and reading the sources…"
         if not service.status.ready:
             waiting = f"The assistant is still loading ({service.status.message}); your question will be answered next."
@@ -208,10 +234,13 @@ def _panel(service: Service, current: dict[str, render.Span], earlier: dict[str,
     return render.sources_html(current, earlier, lambda article_id: service.article(article_id)[1])
 
 
-def _articles(service: Service) -> tuple[Any, list[Any]]:
+def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
     """The Articles tab: the indexed articles, upload and index, view, remove. Returns its refresh event."""
 
-    gr.Markdown("Indexed articles. Upload `.txt`, `.md` or `.html` files to make them answerable.")
+    gr.Markdown(
+        "Indexed articles. Upload `.txt`, `.md` or `.html` files to make them answerable"
+        + ("." if access.open_to_editors else " (editors: <a href='/login' target='_top'>log in</a> first).")
+    )
     table = gr.Dataframe(
         headers=["Title", "Source", "Published", "Size", "Id", "File"],
         interactive=False,
@@ -234,8 +263,9 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
                 remove = gr.Button("Remove from the index", variant="stop", elem_id="remove-article", size="sm")
             viewer = gr.HTML(elem_id="article-viewer")
 
-    def refresh() -> tuple[list[list[str]], Any]:
+    def refresh(request: gr.Request) -> tuple[list[list[str]], Any]:
         try:
+            reader(access, request, count=False)
             infos = service.articles()
         except AssistantError:
             return [], gr.Dropdown(choices=[])
@@ -244,42 +274,46 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
 
     def upload(
         paths: list[str] | None,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
     ) -> tuple[str, Any, Any, Any]:
         if not paths:
-            return "Choose one or more files first.", *refresh(), None
+            return "Choose one or more files first.", *refresh(request), None
         try:
+            editor(access, request)
             report = service.upload(
                 [(Path(p).name, Path(p)) for p in paths],
                 progress=lambda done, total: progress(done / max(total, 1), desc=f"indexing {done}/{total} articles"),
             )
         except AssistantError as exc:
-            return f"**Not indexed:** {exc}", *refresh(), paths
+            return f"**Not indexed:** {escape(str(exc))}", *refresh(request), paths
         lines = [
             f"**{report.added} added, {report.updated} updated, {report.unchanged} unchanged** "
             f"({report.chunks_embedded} chunks embedded in {report.seconds:.1f} s)."
         ]
         lines += [f"- skipped `{Path(s.key).name}`: {s.reason}" for s in report.skipped]
         lines += [f"- near-duplicate of “{d.of_title}” (similarity {d.similarity:.2f})" for d in report.duplicates]
-        return "\n".join(lines), *refresh(), None
+        return "\n".join(lines), *refresh(request), None
 
-    def view(article_id: str | None) -> str:
+    def view(article_id: str | None, request: gr.Request) -> str:
         if not article_id:
             return ""
         try:
+            reader(access, request, count=False)
             info, text = service.article(article_id)
         except AssistantError as exc:
             return f"<p>{escape(str(exc))}</p>"
         return render.article_html(info.title, info.source, info.published_at, info.id, text, [], hidden=False)
 
-    def drop(article_id: str | None) -> tuple[str, Any, Any, str]:
+    def drop(article_id: str | None, request: gr.Request) -> tuple[str, Any, Any, str]:
         if not article_id:
-            return "Choose an article to remove.", *refresh(), ""
+            return "Choose an article to remove.", *refresh(request), ""
         try:
+            editor(access, request)
             info = service.remove(article_id)
         except AssistantError as exc:
-            return f"**Not removed:** {exc}", *refresh(), ""
-        return f"Removed “{info.title}”.", *refresh(), ""
+            return f"**Not removed:** {escape(str(exc))}", *refresh(request), ""
+        return f"Removed “{escape(info.title)}”.", *refresh(request), ""
 
     index.click(upload, files, [result, table, chosen, files], api_visibility="private")
     chosen.change(view, chosen, viewer, api_visibility="private")
@@ -287,7 +321,7 @@ def _articles(service: Service) -> tuple[Any, list[Any]]:
     return refresh, [table, chosen]
 
 
-def _evaluation(service: Service) -> None:
+def _evaluation(service: Service, access: Access) -> None:
     """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report."""
 
     gr.Markdown(
@@ -316,6 +350,7 @@ def _evaluation(service: Service) -> None:
         which: str,
         path: str | None,
         mode: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
     ) -> tuple[str, Any, str]:
         import json
@@ -325,6 +360,7 @@ def _evaluation(service: Service) -> None:
         from assistant import testset
 
         try:
+            editor(access, request)
             if which == "upload":
                 if not path:
                     return "Choose a test set file first.", None, ""
@@ -376,7 +412,7 @@ def _poll(service: Service) -> tuple[str, Any]:
     return _status(service), gr.Timer(active=not settled)
 
 
-def _api_ask(service: Service) -> Any:
+def _api_ask(service: Service, access: Access) -> Any:
     def ask(
         question: str,
         llm: str | None = None,
@@ -384,8 +420,10 @@ def _api_ask(service: Service) -> Any:
         since: str | None = None,
         until: str | None = None,
         as_of: str | None = None,
+        request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the articles; the same JSON as `assistant ask --json` and POST /api/ask."""
+        reader(access, request)
         filters = service.filters(source, since, until, as_of)
         return service.ask(question, (), llm or None, filters).to_json()
 

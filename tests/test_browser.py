@@ -115,14 +115,14 @@ def test_follow_up_and_refusal_in_one_conversation(page: Any, app_server: Runnin
     page.wait_for_function("document.querySelectorAll('#chatbot .bot').length === 0")
 
 
-def _host(folder: Path, app_server: RunningApp, address: str) -> Iterator[str]:
+def _host(folder: Path, app_server: RunningApp, address: str, more: str = "") -> Iterator[str]:
     """A page on another port (another origin) that embeds the widget with one script tag."""
     from conftest import free_port
 
     (folder / "index.html").write_text(
         "<!doctype html><html><head><title>Host</title></head><body><h1>A news site</h1>"
-        f'<script src="{app_server.url}/widget.js" data-title="Ask our archive" data-color="#1f4e79" async></script>'
-        "</body></html>"
+        f'<script src="{app_server.url}/widget.js" data-title="Ask our archive" data-color="#1f4e79" {more} async>'
+        "</script></body></html>"
     )
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer((address, free_port()), handler)
@@ -164,6 +164,48 @@ def test_widget_is_refused_on_an_origin_that_is_not_allowed(page: Any, foreign_h
     page.wait_for_timeout(3000)
     frame = page.frame_locator(".naw-frame")
     assert frame.locator("#question textarea").count() == 0  # the browser blocked the frame (frame-ancestors)
+
+
+@pytest.fixture(scope="module")
+def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApp, Path]]:
+    """The app asking readers for a key (ASSISTANT_READER_ACCESS=key); yields it and its keys file."""
+    from conftest import start_app, stop_app
+
+    folder = tmp_path_factory.mktemp("keyed")
+    env = {
+        "ASSISTANT_INDEX_DIR": str(folder / "index"),
+        "ASSISTANT_LLM": "extractive",
+        "ASSISTANT_READER_ACCESS": "key",
+        "ASSISTANT_READER_KEYS_FILE": str(folder / "keys.json"),
+        "ASSISTANT_EDITOR_TOKEN": "editor-token-for-the-browser-test",
+    }
+    proc, url = start_app(folder, env)
+    try:
+        yield RunningApp(url, folder / "index", folder / "app.log"), folder / "keys.json"
+    finally:
+        stop_app(proc)
+
+
+def test_widget_passes_its_reader_key_and_a_revoked_key_stops_it(
+    page: Any, keyed_app: tuple[RunningApp, Path], tmp_path: Path
+) -> None:
+    from assistant.access import ReaderKeys
+
+    app, file = keyed_app
+    keys = ReaderKeys(file)
+    key = keys.add("host-page")
+    host = _host(tmp_path, app, "127.0.0.1", f'data-key="{key}"')
+    try:
+        page.goto(next(host), wait_until="load")
+        page.locator(".naw-button").click()
+        frame = page.frame_locator(".naw-frame")
+        frame.locator("#question textarea").wait_for(timeout=30_000)
+        assert "Vostochny" in ask(frame, "Where was the summit held?").inner_text()
+        keys.revoke("host-page")  # while the app runs
+        refused = ask(frame, "Who is the Kremlin spokesperson?")
+        assert "revoked" in refused.inner_text() and "Peskov" not in refused.inner_text()
+    finally:
+        next(host, None)
 
 
 def test_uploading_an_article_makes_it_answerable(page: Any, app_server: RunningApp, tmp_path: Path) -> None:

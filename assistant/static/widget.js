@@ -1,6 +1,7 @@
 // The embeddable chat: <script src="http://HOST:PORT/widget.js" data-title="Ask the articles" async></script>
 // Options (data- attributes of that script tag): data-title, data-position (bottom-right | bottom-left),
-// data-color (any CSS colour), data-open ("true" opens the panel on load), data-width, data-height.
+// data-color (any CSS colour), data-open ("true" opens the panel on load), data-width, data-height, data-key (the
+// site's reader key, when the app asks readers for one: `assistant keys add SITE`).
 // It adds a floating button that opens a panel holding an iframe onto the app's compact chat (/embed/).
 (function () {
   var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
@@ -50,7 +51,7 @@
       frame = document.createElement("iframe");
       frame.className = "naw-frame";
       frame.title = title;
-      frame.src = origin + "/embed/";
+      frame.src = origin + "/embed/" + (d.key ? "?key=" + encodeURIComponent(d.key) : "");
       panel.appendChild(frame);
     }
     panel.classList.toggle("naw-open", open);
