@@ -170,7 +170,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     """`python app.py` on 127.0.0.1 with no index yet (it builds one from the bundled articles), the
     extractive backend by default; ready when /api/health says so."""
     folder = tmp_path_factory.mktemp("app")
-    env = {"ASSISTANT_INDEX_DIR": str(folder / "index"), "ASSISTANT_LLM": "extractive"}
+    # every test asks from 127.0.0.1: no per-address limit here (tests/test_access.py tests it)
+    env = {
+        "ASSISTANT_INDEX_DIR": str(folder / "index"),
+        "ASSISTANT_LLM": "extractive",
+        "ASSISTANT_QUESTIONS_PER_MINUTE": "0",
+    }
     proc, url = start_app(folder, env)
     try:
         yield RunningApp(url, folder / "index", folder / "app.log")
