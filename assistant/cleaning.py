@@ -139,7 +139,8 @@ def clean(draft: Draft) -> Article:
 def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = re.sub(r"[\u00a0\u2007\u202f\t]", " ", text)
-    return re.sub(r"[\u200b\u200c\u200d\ufeff]", "", text)
+    text = re.sub(r"[\x0b\x0c\x85\u2028\u2029]", "\n", text)  # line and page breaks of other systems
+    return re.sub(r"[\u200b\u200c\u200d\ufeff\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]", "", text)  # and controls
 
 
 def _squash(text: str) -> str:

@@ -101,16 +101,15 @@ def load(path: Path) -> Iterator[Loaded | Skipped]:
         yield Skipped(key, f"cannot read file: {exc.strerror or exc}")
         return
     suffix = path.suffix.lower()
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192] and not data.startswith(UTF16_BOMS):
         yield Skipped(key, "binary file, not text")
         return
     if suffix in HTML:
         yield from _guard(key, data, lambda: _html(key, data))
         return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Skipped(key, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8")
+    text = decoded(data)
+    if text is None:
+        yield Skipped(key, "binary file or an unknown encoding, not text; save it as UTF-8")
         return
     if suffix in RECORDS:
         yield from _records(key, text)
@@ -118,6 +117,31 @@ def load(path: Path) -> Iterator[Loaded | Skipped]:
         yield from _guard(key, data, lambda: _markdown(key, text))
     else:
         yield Loaded(Draft(key=key, body=text, format="text"), _digest(data))
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decoded(data: bytes) -> str | None:
+    """Text from UTF-8 (with or without a BOM), UTF-16 with a BOM, or else Windows-1252 / Latin-1 (what older
+    newsroom systems write); None when the result is not text (control characters: a binary file)."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for c in text if not c.isprintable() and c not in "\n\r\t\f")
+        return text if controls <= len(text) / 200 else None
+    return None
 
 
 def _guard(key: str, data: bytes, make: Any) -> Iterator[Loaded | Skipped]:

@@ -116,7 +116,7 @@ def test_json_list_of_records(tmp_path: Path) -> None:
     ("name", "content", "reason"),
     [
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary file"),
-        ("latin1.txt", "Caf\u00e9 au lait in M\u00fcnchen".encode("latin-1"), "not UTF-8 text"),
+        ("noise.txt", bytes(range(1, 32)) * 40 + "é".encode("latin-1"), "not text"),
         ("broken.json", b'{"title": "x", ', "not valid JSON"),
     ],
 )
@@ -125,6 +125,22 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path: Path, name: str, content:
     path.write_bytes(content)
     (item,) = list(load(path))
     assert isinstance(item, Skipped) and reason in item.reason
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("cp1252", b""), ("latin-1", b""), ("utf-16", b"")],
+)
+def test_text_in_older_encodings_is_decoded(tmp_path: Path, encoding: str, prefix: bytes) -> None:
+    """Windows-1252 and Latin-1 (what older newsroom systems export), UTF-16 with its byte order mark."""
+    text = "Café reopens\n\nThe café in München reopened on Monday, its owner said: “we are back”."
+    if encoding == "latin-1":
+        text = text.replace("“", '"').replace("”", '"')
+    path = tmp_path / "story.txt"
+    path.write_bytes(prefix + text.encode(encoding))
+    (item,) = list(load(path))
+    assert isinstance(item, Loaded), item
+    assert item.draft.body.lstrip("\ufeff") == text
 
 
 def test_expand_reports_empty_and_missing_folders(tmp_path: Path) -> None:
