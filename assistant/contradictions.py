@@ -153,6 +153,8 @@ _HEDGES = frozenset(
 
 
 _HEDGE_SCOPE = 8  # content words after a hedge, in its clause, that it governs
+# ... up to a phrase of time, which tells what already is ("to replace stocks used up during 18 months of fighting")
+_BACKGROUND = frozenset({"during", "since", "after", "before"})
 
 # ... and by which a sentence keeps that it has not happened ("is due to visit", "raised the prospect")
 # ("will" keeps only a "will": it states as certain what "could" or "the possibility of" leaves open)
@@ -166,6 +168,8 @@ _KEPT_HEDGES = (_HEDGES - {"will", "shall"}) | {
     "unclear",
     "uncertain",
     "whether",
+    "thought",
+    "believed",
 }
 
 
@@ -183,7 +187,12 @@ def hedged(sentence: str, span: str) -> list[str]:
         for i, word in enumerate(words):
             if word not in _HEDGES or (i and words[i - 1] in ("more", "less")) or word in said:
                 continue
-            content = [w for w in words[i + 1 :] if w not in STOPWORDS and w not in _HEDGES]
+            content = []
+            for w in words[i + 1 :]:
+                if w in _BACKGROUND:  # "during more than 18 months of fighting": what happened around it
+                    break
+                if w not in STOPWORDS and w not in _HEDGES:
+                    content.append(w)
             if len({stem(w) for w in content[:_HEDGE_SCOPE]} & said_stems) >= 2:
                 found.append(word)
     return found

@@ -32,7 +32,21 @@ def test_opposites_and_dropped_hedges() -> None:
     assert not hedged("Putin is expected to visit North Korea.", speculative)  # the sentence keeps a hedge
     assert not hedged("Nappers had a 12% higher risk.", "Nappers were 12% more likely to have a higher risk.")
     assert not hedged("Crew-10 is the tenth mission.", "As the name suggests, Crew-10 is the tenth mission.")
+    heir = "The presence of Kim's daughter, Ju Ae, has fuelled speculation that he is grooming her as his heir."
+    assert hedged("Kim is grooming his daughter Ju Ae as his heir.", heir) == ["speculation"]
+    assert not hedged("Kim's daughter, Ju Ae, is thought to be groomed as his heir.", heir)  # keeps the hedge
     assert contradictions("Putin visited North Korea.", speculative) == ["hedge 'likely'"]
+
+
+def test_a_hedge_governs_no_phrase_of_time_after_it() -> None:
+    """What a hedged clause says happened around it ("during 18 months of fighting") is stated as fact."""
+    stocks = (
+        "Supplies that may end up being limited, potentially to replace stocks used up during 18 months of fighting."
+    )
+    assert not hedged("There have been 18 months of fighting in Ukraine.", stocks)
+    assert hedged("North Korea's munitions replaced Russia's used-up stocks.", stocks) == ["potentially"]
+    trip = "Media speculated that he would meet Putin in Vladivostok before turning around to make the 20-hour journey."
+    assert hedged("Kim met Putin in Vladivostok.", trip) == ["speculated", "would"]
 
 
 def test_abbreviations_and_acronyms_stand_for_what_the_span_writes_out() -> None:
