@@ -240,6 +240,41 @@ def test_uploading_an_article_makes_it_answerable(page: Any, app_server: Running
     assert not list((app_server.index_dir / "uploads").iterdir())
 
 
+def test_markup_in_an_article_is_shown_as_text_everywhere(page: Any, app_server: RunningApp) -> None:
+    """An article carrying HTML: its title, quotes and text are shown as text in the chat, the citation, the
+    sources panel, the article view and the Articles tab: no script runs, no element is injected."""
+    story = (
+        "<b>Harbour</b> vote <img src=x onerror=alert(1)>\n\n"
+        "The Port Ellery council voted 7 to 2 for the new harbour wall <img src=x onerror=alert(2)> on Tuesday, "
+        "the clerk said <script>alert(3)</script>.\n"
+    )
+    r = httpx.post(f"{app_server.url}/api/articles", files={"files": ("markup.txt", story.encode(), "text/plain")})
+    assert r.status_code == 200 and r.json()["added"] == 1, r.text
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(f"{app_server.url}/", wait_until="load")
+        answer = ask(page, "How did the Port Ellery council vote on the harbour wall?")
+        assert "7 to 2" in answer.inner_text() and "<img src=x onerror=alert(2)>" in answer.inner_text()
+        answer.locator("a.cite").first.click()
+        page.locator(".cite-pop").wait_for()
+        assert "<b>Harbour</b>" in page.locator(".cite-pop").inner_text()
+        page.locator(".cite-pop .open-article").click()
+        page.locator(".article-view:not([hidden]) mark").first.wait_for()
+        assert "<script>alert(3)</script>" in page.locator(".article-view:not([hidden])").first.inner_text()
+        page.get_by_role("tab", name="Articles").click()
+        page.locator("#articles-table").get_by_text("<b>Harbour</b> vote", exact=False).first.wait_for()
+        page.locator("#article-choice input").click()
+        page.get_by_role("option", name="<b>Harbour</b> vote", exact=False).first.click()
+        page.locator("#article-viewer").get_by_text("7 to 2", exact=False).wait_for()
+        page.wait_for_timeout(500)
+        injected = page.locator("img[src='x'], #chatbot b, #sources b, #article-viewer script, .cite-pop b")
+        assert injected.count() == 0 and not dialogs, dialogs
+    finally:
+        [added] = [a for a in httpx.get(f"{app_server.url}/api/articles").json() if "Harbour" in a["title"]]
+        assert httpx.delete(f"{app_server.url}/api/articles/{added['id']}").status_code == 200
+
+
 def test_api_docs_are_served_by_the_app_itself(page: Any, app_server: RunningApp) -> None:
     page.goto(f"{app_server.url}/api/docs", wait_until="load")
     page.get_by_text("/api/ask/stream").first.wait_for()
