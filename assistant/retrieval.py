@@ -68,7 +68,7 @@ class Filters:
         until = None
         if self.until:
             until = _timestamp(self.until, "until")
-            if len(self.until.strip()) <= 10:  # a bare date: up to the end of that day
+            if "T" not in (parse_date(self.until) or ""):  # a day with no time ("30 Sep 2023"): to its end
                 until += 86399
         return self.source, since, until
 

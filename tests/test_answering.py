@@ -249,6 +249,14 @@ def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
     assert {(p.published_at or "")[:10] for p in late.passages} == {"2023-09-17"}
     none = assistant.ask(question, llm="extractive", filters=Filters(since="2024-01-01"))
     assert none.refused and not none.passages
+    worded = assistant.ask(question, llm="extractive", filters=Filters(until="15 Sep 2023"))
+    assert {(p.published_at or "")[:10] for p in worded.passages} == {"2023-09-15"}  # the whole day, as a date
+
+
+def test_until_a_day_in_words_means_the_end_of_that_day() -> None:
+    day = Filters(until="2023-09-30").bounds()[2]
+    assert Filters(until="30 Sep 2023").bounds()[2] == Filters(until="Sept. 30, 2023").bounds()[2] == day
+    assert Filters(until="2023-09-30T12:00").bounds()[2] == day - 43199  # a time given: up to it
 
 
 def test_dangling_and_misplaced_citations(assistant: Assistant) -> None:
