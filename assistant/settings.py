@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.bundled import bundled
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -162,9 +164,7 @@ class Settings(BaseSettings):
         "rules",
         description="How follow-ups become standalone questions: by the answer model, or by rules (no model call).",
     )
-    prompts_dir: Path = Field(
-        Path(__file__).resolve().parents[1] / "prompts", description="Folder of the prompt templates."
-    )
+    prompts_dir: Path = Field(bundled("prompts", "prompts"), description="Folder of the prompt templates.")
     model_file: Path | None = Field(
         None,
         description="A GGUF model file for the local backend instead of the bundled Qwen2.5-Coder-1.5B-Instruct "

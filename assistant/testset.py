@@ -36,10 +36,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assistant.bundled import bundled
 from assistant.dates import checked_day
 from assistant.errors import CaseFileError, ConfigError
 
-BUNDLED = Path(__file__).resolve().parents[1] / "tests" / "eval" / "seed.jsonl"
+BUNDLED = bundled("tests/eval/seed.jsonl", "seed.jsonl")
 MULTIHOP_NO_ANSWER = "insufficient information"
 
 
