@@ -92,7 +92,7 @@ def index(
     from assistant.store import Store
 
     settings = load_settings()
-    store = Store(settings, create=True)
+    store = Store(settings, create=True, any_model=rebuild)
     if rebuild:
         store.reset()
         store = Store(settings, create=True)

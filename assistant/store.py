@@ -50,7 +50,9 @@ _TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
 
 
 class Store:
-    def __init__(self, settings: Settings, *, create: bool = False) -> None:
+    def __init__(self, settings: Settings, *, create: bool = False, any_model: bool = False) -> None:
+        """`create`: make the collections when missing. `any_model`: open an index built with another embedding
+        model (to drop it: `reset`); otherwise that is a StoreError saying what to do."""
         self.settings = settings
         self.client = _client(settings, create=create)
         self.where = _where(settings)
@@ -76,7 +78,7 @@ class Store:
         self._texts_at: str | None = None
         self._texts_lock = threading.Lock()
         built_with = (self.chunks.metadata or {}).get("embed_model")
-        if built_with != settings.embed_model:
+        if built_with != settings.embed_model and not any_model:
             raise StoreError(
                 f"the index in {self.where} was built with embedding model {built_with!r}, but the settings "
                 f"name {settings.embed_model!r}: run `assistant index --rebuild`, "

@@ -88,6 +88,22 @@ def test_progress_off_a_terminal_is_plain_lines_on_stderr(
     assert re.fullmatch(rf"keyword index: {n}/{n} articles \(100%\).*", err.splitlines()[-1])
 
 
+def test_rebuild_after_changing_the_embedding_model(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same packaged weights named by their folder count as another model: the index must be rebuilt."""
+    from assistant.embedding import model_path
+
+    assert _run("index", str(corpus))[0] == 0
+    monkeypatch.setenv("ASSISTANT_EMBED_MODEL", str(model_path("all-MiniLM-L6-v2")))
+    code, _, err = _run("index", str(corpus))
+    assert code != 0 and "--rebuild" in err and "Traceback" not in err
+    code, out, err = _run("index", str(corpus), "--json", "--rebuild")
+    assert code == 0 and json.loads(out)["added"] == 2, err
+    code, out, _ = _run("search", "Vostochny cosmodrome", "--json")
+    assert code == 0 and json.loads(out)
+
+
 def test_errors_are_one_clear_line_and_a_nonzero_exit(settings: Settings, tmp_path: Path, corpus: Path) -> None:
     code, out, err = _run("search", "anything")
     assert code != 0 and err.strip().count("\n") == 0
