@@ -131,6 +131,8 @@ class Assistant:
         self, question: str, history: Sequence[Turn], backend: str, filters: Filters | None
     ) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
+        # numbers go on from every earlier turn's, also those out of the window the model sees
+        first_free = max((e.n for turn in history for e in turn.evidence), default=0) + 1
         history = list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
         timings: dict[str, float | int | None] = {"prompt_tokens": None, "first_token_ms": None}
         notice: str | None = None
@@ -143,10 +145,12 @@ class Assistant:
         passages = self.retriever.retrieve(standalone, filters)
         timings["retrieve_ms"] = _ms(t1)
         shown = [e for turn in history for e in turn.evidence]
-        next_n = max((e.n for e in shown), default=0) + 1
+        next_n = first_free
         fresh, relevance = self.selector.select(standalone, passages)
-        if shown and model is not None:
-            fresh, relevance = self._prefer_shown(standalone, fresh, relevance, shown)
+        # earlier sentences may serve again, but only those the new turn's filters admit
+        allowed = [e for e in shown if (filters or Filters()).admits(e.source, e.published_at)]
+        if allowed and model is not None:
+            fresh, relevance = self._prefer_shown(standalone, fresh, relevance, allowed)
         known = {e.span: e for e in shown}  # a sentence shown earlier keeps its number
         new = _renumber([e for e in fresh if e.span not in known], next_n)
         new_by_span = {e.span: e for e in new}

@@ -72,6 +72,17 @@ class Filters:
                 until += 86399
         return self.source, since, until
 
+    def admits(self, source: str | None, published_at: str | None) -> bool:
+        """Whether an article of this source and publication date passes these filters and the as-of day, as
+        `where(self.cutoff())` decides in the store (an undated article passes only where no dates are asked)."""
+        want, since, until = self.bounds()
+        if want and source != want:
+            return False
+        ts = to_timestamp(published_at) if published_at else None
+        if ts is None:
+            return since is None and until is None
+        return ts <= self.cutoff() and (since is None or ts >= since) and (until is None or ts <= until)
+
     def where(self, cutoff: int | None = None) -> dict[str, Any] | None:
         """The same bounds as a Chroma `where` clause; with `cutoff`, only chunks published by then or undated."""
         source, since, until = self.bounds()

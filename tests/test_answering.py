@@ -10,7 +10,7 @@ import pytest
 from conftest import ARTICLES, index
 
 from assistant import recency, render
-from assistant.answering import Answer, Assistant, _numbers_mapped, _says_nothing
+from assistant.answering import Answer, Assistant, Turn, _numbers_mapped, _says_nothing
 from assistant.citations import check, parse, possessors, unseen, without_list_numbers, without_repeats
 from assistant.embedding import Embedder
 from assistant.evidence import Evidence, _candidates, answer_kind_bonus
@@ -251,6 +251,14 @@ def test_filters_narrow_retrieval_in_the_store(assistant: Assistant) -> None:
     assert none.refused and not none.passages
     worded = assistant.ask(question, llm="extractive", filters=Filters(until="15 Sep 2023"))
     assert {(p.published_at or "")[:10] for p in worded.passages} == {"2023-09-15"}  # the whole day, as a date
+
+
+def test_filters_admit_what_the_store_would_return() -> None:
+    march = Filters(source="Wire", since="2024-03-01", until="2024-03-31", as_of="2024-06-01")
+    assert march.admits("Wire", "2024-03-31T23:00:00") and not march.admits("Wire", "2024-04-01")
+    assert not march.admits("Other", "2024-03-10") and not march.admits("Wire", None)
+    assert Filters(as_of="2024-06-01").admits(None, None)  # undated: kept when no dates are asked
+    assert not Filters(as_of="2024-06-01").admits(None, "2024-06-02")
 
 
 def test_until_a_day_in_words_means_the_end_of_that_day() -> None:
@@ -519,3 +527,17 @@ def test_the_claim_check_asks_about_the_cited_spans_alone(settings: Settings) ->
     two = dataclasses.replace(spans[0], quote=f"{quote} This time the summit was held near the border.")
     [excerpt] = check("This time the summit was held near the border [3].", [two], vectors, question, None, judge)
     assert excerpt.supported and model.messages == []  # a run of the span's words, copied
+
+
+def test_citation_numbers_go_on_past_turns_out_of_the_window(bundled: Settings, embedder: Embedder) -> None:
+    """With one earlier turn in the model's window, and that turn answered from one of the first turn's
+    sentences (a follow-up that reads nothing new), a third question's new sentences still get numbers after
+    every number the conversation has shown: the first turn's [2], [3] .. keep meaning what they meant."""
+    assistant = Assistant(bundled.model_copy(update={"history_turns": 1}), embedder=embedder)
+    first = assistant.ask("Who is the Kremlin spokesperson?", llm="extractive")
+    assert len(first.evidence) >= 2
+    reused = Turn("What else did he say?", "…", first.evidence[:1])
+    third = assistant.ask("Where did Putin and Kim meet?", history=[first.turn(), reused], llm="extractive")
+    earlier = {e.n: e.span for e in first.evidence}
+    for e in third.evidence:
+        assert earlier.get(e.n, e.span) == e.span, (e.n, e.quote)  # a number never names another sentence

@@ -15,6 +15,7 @@ from conftest import index
 from assistant.answering import Answer, Assistant
 from assistant.embedding import Embedder
 from assistant.model_file import ModelFileError, local_model
+from assistant.retrieval import Filters
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.llm
@@ -46,6 +47,9 @@ def test_local_model_answers_with_citations_and_refuses(
     assert "exercise" in follow.answer.lower() and follow.citations
     assert follow.timings["new_evidence"] == 0  # answered from the sentences the model has already read
     assert {c.n for c in follow.citations} <= {e.n for e in answer.evidence}
+    later = Filters(since="2024-01-01")  # no article: the earlier sentences must not serve either
+    excluded = assistant.ask("What did he hint at?", history=[answer.turn()], llm="local", filters=later)
+    assert excluded.refused and not excluded.citations
     assert assistant.ask("Who won the 2022 football World Cup?", llm="local").refused
 
 
