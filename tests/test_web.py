@@ -75,6 +75,18 @@ def test_api_filters_and_bad_input(app_server: RunningApp) -> None:
         r = httpx.post(url, json=body)
         assert r.status_code == 400 and words in r.json()["error"], r.text
     assert httpx.post(url, json={"question": "x", "llm": "gpt-9"}).status_code == 422
+    odd = [
+        "🚀 Where did Putin and Kim meet? 🇷🇺",
+        "أين التقى بوتين وكيم؟",
+        "<script>alert(1)</script> Where?",
+        "Where\x00 did\x1b they meet?",
+    ]
+    for question in odd:  # answered or refused, never an error
+        r = httpx.post(url, json={"question": question}, timeout=60)
+        assert r.status_code == 200 and "answer" in r.json(), r.text
+    assert "\x00" not in httpx.post(url, json={"question": odd[3]}).json()["question"]
+    long = httpx.post(url, json={"question": "why " * 30_000})
+    assert long.status_code == 400 and "at most 2,000" in long.json()["error"]
 
 
 def test_api_stream_sends_tokens_then_the_checked_answer(app_server: RunningApp) -> None:
