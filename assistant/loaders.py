@@ -125,20 +125,13 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def decoded(data: bytes) -> str | None:
     """Text from UTF-8 (with or without a BOM), UTF-16 with a BOM, or else Windows-1252 / Latin-1 (what older
     newsroom systems write); None when the result is not text (control characters: a binary file)."""
-    if data.startswith(UTF16_BOMS):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    for encoding in ("cp1252", "latin-1"):
+    for encoding in ("utf-16",) if data.startswith(UTF16_BOMS) else ("utf-8-sig", "cp1252", "latin-1"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "utf-8-sig":
+            return text
         controls = sum(1 for c in text if not c.isprintable() and c not in "\n\r\t\f")
         return text if controls <= len(text) / 200 else None
     return None

@@ -196,14 +196,14 @@ def test_near_duplicates_are_reported_and_skipped_on_request(
 
 def test_bad_files_are_reported_and_the_rest_indexed(settings: Settings, embedder: Embedder, corpus: Path) -> None:
     (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    (corpus / "latin1.txt").write_bytes("Caf\u00e9".encode("latin-1"))
+    (corpus / "noise.txt").write_bytes(bytes(range(1, 32)) * 8 + b"\xe9")  # control characters: no text
     (corpus / "empty.md").write_text("# Title only\n\nLeave a Comment\n", encoding="utf-8")
     (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
     report, _ = index(settings, embedder, corpus)
     assert report.added == 2
     reasons = {Path(s.key).name: s.reason for s in report.failed}
-    assert set(reasons) == {"image.txt", "latin1.txt", "empty.md"}
-    assert "binary" in reasons["image.txt"] and "UTF-8" in reasons["latin1.txt"] and "empty" in reasons["empty.md"]
+    assert set(reasons) == {"image.txt", "noise.txt", "empty.md"}
+    assert "binary" in reasons["image.txt"] and "UTF-8" in reasons["noise.txt"] and "empty" in reasons["empty.md"]
     assert [Path(s.key).name for s in report.skipped if not s.error] == ["notes.pdf"]
 
 
