@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import ip_address
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, ConfigError
 
@@ -36,11 +36,16 @@ class Unauthorized(AssistantError):
 
 
 class RateLimited(AssistantError):
-    """A client over its share of questions (HTTP 429); `retry_after` in seconds."""
+    """A client over its share of questions or login attempts (HTTP 429); `retry_after` in seconds."""
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, what: str) -> None:
         self.retry_after = max(1, round(retry_after + 0.5))
-        super().__init__(f"too many questions from this client: retry in {self.retry_after} s")
+        super().__init__(f"too many {what} from this client: retry in {self.retry_after} s")
+
+
+def client_address(request: Any) -> str:
+    """The address a request (FastAPI's, or Gradio's wrapper of it) came from; behind a proxy, the proxy's."""
+    return request.client.host if request.client else "unknown"
 
 
 def loopback(host: str) -> bool:
@@ -142,10 +147,10 @@ def _write_keys(path: Path, keys: list[ReaderKey]) -> None:
 
 
 class RateLimit:
-    """At most `per_minute` events per client in any 60 s (a sliding window); 0 = no limit."""
+    """At most `per_minute` events (`what`: "questions") per client in any 60 s (a sliding window); 0 = no limit."""
 
-    def __init__(self, per_minute: int, window: float = 60.0) -> None:
-        self.limit, self.window = per_minute, window
+    def __init__(self, per_minute: int, what: str = "questions", window: float = 60.0) -> None:
+        self.limit, self.what, self.window = per_minute, what, window
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -160,7 +165,7 @@ class RateLimit:
             while times and times[0] <= now - self.window:
                 times.popleft()
             if len(times) >= self.limit:
-                raise RateLimited(times[0] + self.window - now)
+                raise RateLimited(times[0] + self.window - now, self.what)
             times.append(now)
 
 
@@ -173,7 +178,7 @@ class Access:
         self.readers_need_key = settings.reader_access == "key"
         self.keys = ReaderKeys(settings.reader_keys_path())
         self.questions = RateLimit(settings.questions_per_minute)
-        self.logins = RateLimit(10)
+        self.logins = RateLimit(10, "login attempts")
 
     @property
     def open_to_editors(self) -> bool:
@@ -186,7 +191,7 @@ class Access:
         return hmac.new(self._token.encode(), b"editor session", hashlib.sha256).hexdigest()
 
     def login(self, token: str, client: str) -> bool:
-        self.logins.take(f"login:{client}")
+        self.logins.take(client)
         return self._token is not None and hmac.compare_digest(token.encode(), self._token.encode())
 
     def is_editor(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> bool:

@@ -148,7 +148,8 @@ class Assistant:
         next_n = first_free
         fresh, relevance = self.selector.select(standalone, passages)
         # earlier sentences may serve again, but only those the new turn's filters admit
-        allowed = [e for e in shown if (filters or Filters()).admits(e.source, e.published_at)]
+        turn_filters = filters or Filters()
+        allowed = [e for e in shown if turn_filters.admits(e.source, e.published_at)]
         if allowed and model is not None:
             fresh, relevance = self._prefer_shown(standalone, fresh, relevance, allowed)
         known = {e.span: e for e in shown}  # a sentence shown earlier keeps its number

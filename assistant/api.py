@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.access import RateLimited, Unauthorized
+from assistant.access import RateLimited, Unauthorized, client_address
 from assistant.errors import AssistantError, NotFoundError
 from assistant.service import NotReady
 
@@ -70,11 +70,11 @@ def router(service: Service, access: Access) -> APIRouter:
 
     def reader(request: Request) -> None:
         """A reader's key when keys are required; no limit on reading articles."""
-        access.reader(request.headers, request.cookies, request.query_params, _client(request), count=False)
+        access.reader(request.headers, request.cookies, request.query_params, client_address(request), count=False)
 
     def asker(request: Request) -> None:
         """A reader's key when keys are required, and the client's share of questions."""
-        access.reader(request.headers, request.cookies, request.query_params, _client(request))
+        access.reader(request.headers, request.cookies, request.query_params, client_address(request))
 
     def editor(request: Request) -> None:
         access.editor(request.headers, request.cookies)
@@ -156,10 +156,6 @@ def install_errors(app: FastAPI) -> None:
             return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
         status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _sse(events: Iterator[Any]) -> Iterator[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from assistant.access import EDITOR_COOKIE
+from assistant.access import EDITOR_COOKIE, client_address
 
 if TYPE_CHECKING:
     from assistant.access import Access
@@ -40,8 +40,7 @@ def router(access: Access) -> APIRouter:
 
     @pages.post("/login")
     def submit(request: Request, token: str = Form("")) -> Response:
-        client = request.client.host if request.client else "unknown"
-        if not access.login(token, client):
+        if not access.login(token, client_address(request)):
             return HTMLResponse(PAGE.format(message='<span class="notice">That is not the editor token.</span>'), 401)
         done = RedirectResponse("/", status_code=303)
         done.set_cookie(

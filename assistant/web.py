@@ -74,12 +74,14 @@ def reader(access: Access, request: gr.Request | None, *, count: bool = True) ->
     """The access check of a reader's event; the key may come in the page's address (the widget's ?key=)."""
     from urllib.parse import parse_qsl, urlsplit
 
+    from assistant.access import client_address
+
     if request is None:  # called in-process, not over HTTP
         return
     headers, cookies = dict(request.headers), dict(request.cookies)
     query = dict(parse_qsl(urlsplit(headers.get("referer", "")).query))
     query.update(dict(request.query_params))
-    access.reader(headers, cookies, query, request.client.host if request.client else "unknown", count=count)
+    access.reader(headers, cookies, query, client_address(request), count=count)
 
 
 def editor(access: Access, request: gr.Request | None) -> None:
@@ -190,7 +192,8 @@ def _respond(service: Service, access: Access) -> Any:
         if not question:
             yield "", messages, conversation, panel
             return
-        shown = question if len(question) <= 2000 else question[:2000] + "…"
+        most = service.settings.max_question_chars  # a longer one is refused below, and shown cut
+        shown = question if len(question) <= most else question[:most] + "…"
         messages = [*messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
         try:
             reader(access, request)
