@@ -128,7 +128,8 @@ def check(
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
-        if judge is None and unseen(sentence, question, seen, corpus, acronyms):
+        # with a judge, only the question's own subject that no article holds ("his wife"): it reads names itself
+        if unseen(sentence, question, seen, corpus, acronyms, names=judge is None):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
         owners = possessors(sentence, question)
@@ -171,10 +172,13 @@ def _judged(
     """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
     hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
     the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`. A sentence that is
-    a cited span, or a run of its words, word for word (a small model often copies one) needs no judge."""
+    a span, or a run of its words, word for word (a small model often copies one, and may cite another
+    span for it) needs no judge: it is cited to the span it copies."""
     by_n = {e.n: (e, scores[j]) for j, e in enumerate(evidence)}
     usable = [n for n in cited if by_n[n][1] > 0]
-    copied = [n for n in usable if _excerpt(_words(sentence), _words(by_n[n][0].quote))]
+    said = _words(_LABEL.sub("", sentence))
+    others = [e.n for e in evidence if e.n not in usable and by_n[e.n][1] > 0]
+    copied = [n for n in [*usable, *others] if _excerpt(said, _words(by_n[n][0].quote))]
     if copied:  # the span's own words, in its order: nothing to ask
         return Sentence(sentence, tuple(copied[:1]), True, 1.0)
     tried: list[tuple[int, ...]] = []
@@ -197,6 +201,10 @@ def _excerpt(said: list[str], source: list[str]) -> bool:
     on "This time the summit ..."). A hedge or a negation it leaves behind is caught before (`hedged`)."""
     n = len(said)
     return n >= 6 and any(source[i : i + n] == said for i in range(len(source) - n + 1))
+
+
+# a label a small model puts before what it copies ("Fact: ...", "Quote: ...")
+_LABEL = re.compile(r"^\s*(?:fact|answer|note|source|quote)\s*:\s*", re.IGNORECASE)
 
 
 def _words(text: str) -> list[str]:
@@ -247,17 +255,19 @@ def unseen(
     evidence: Vocabulary,
     corpus: Vocabulary | None = None,
     acronyms: frozenset[str] = frozenset(),
+    names: bool = True,
 ) -> list[str]:
     """Words of an answer sentence that nothing backs: a capitalised word inside the sentence (a name)
-    that neither the evidence nor the question holds, or a content word of the question, restated by
-    the answer, that no article of the corpus holds (`corpus`; the evidence when not given).
+    that neither the evidence nor the question holds (unless `names` is false), or a content word of
+    the question, restated by the answer, that no article of the corpus holds (`corpus`; the evidence
+    when not given).
 
     A name stands for what the evidence writes out: an abbreviation ("Dec.", "Gov.") for a word it
     begins, an acronym for the initials of capitalised words (`acronyms`: "ISS" for "International
     Space Station")."""
     asked = set(terms(question))
     found = []
-    for k, match in enumerate(WORD.finditer(sentence)):
+    for k, match in enumerate(WORD.finditer(sentence) if names else ()):
         word = match.group()
         before = sentence[: match.start()].rstrip()[-1:]
         # a sentence's first word, or the first after a colon, a quote mark or a bracket, is capitalised anyway

@@ -527,6 +527,14 @@ def test_the_claim_check_asks_about_the_cited_spans_alone(settings: Settings) ->
     two = dataclasses.replace(spans[0], quote=f"{quote} This time the summit was held near the border.")
     [excerpt] = check("This time the summit was held near the border [3].", [two], vectors, question, None, judge)
     assert excerpt.supported and model.messages == []  # a run of the span's words, copied
+    # a label before the copy ("Fact: ...") and a citation of another span: cited to the span it copies
+    other = dataclasses.replace(spans[1], quote="Kim arrived by armoured train on Tuesday.")
+    [relabelled] = check("Fact: the summit was held near the border [4].", [two, other], vectors, question, None, judge)
+    assert relabelled.supported and relabelled.citations == (3,) and model.messages == []
+    # the question's own subject that no source speaks of is unsupported before the judge is asked
+    asked = "What is the name of Kim Jong-un's wife?"
+    [wife] = check("Kim Jong-un's wife is Kim Yo-jong [4].", spans, vectors, asked, None, judge)
+    assert not wife.supported and model.messages == []
 
 
 def test_citation_numbers_go_on_past_turns_out_of_the_window(bundled: Settings, embedder: Embedder) -> None:
