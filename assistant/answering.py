@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +112,7 @@ class Assistant:
         history: Sequence[Turn] = (),
         llm: str | None = None,
         filters: Filters | None = None,
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         """Text pieces as they are generated, then the checked `Answer` (whose text may differ).
 
         Bad input raises `QuestionError` here, at the call, before any work (not at the first piece)."""
@@ -125,11 +125,24 @@ class Assistant:
                 "are accepted (ASSISTANT_MAX_QUESTION_CHARS)"
             )
         backend = checked_backend(llm or self.settings.llm)
-        return self._answer(question, history, backend, filters)
+        if backend == "extractive":
+            return self._answer(question, history, backend, filters, None)
+        model = self._llm(backend)
+        model.busy()  # a full queue is told so before a response starts
+        return self._on(model, question, history, backend, filters)
+
+    def _on(
+        self, model: LLM, question: str, history: Sequence[Turn], backend: str, filters: Filters | None
+    ) -> Generator[str | Answer, None, None]:
+        """The answer with the model held throughout; "" once it is, which lets a server notice a client
+        that left while waiting (closing this generator lets the model go)."""
+        with model.session():
+            yield ""
+            yield from self._answer(question, history, backend, filters, model)
 
     def _answer(
-        self, question: str, history: Sequence[Turn], backend: str, filters: Filters | None
-    ) -> Iterator[str | Answer]:
+        self, question: str, history: Sequence[Turn], backend: str, filters: Filters | None, model: LLM | None
+    ) -> Generator[str | Answer, None, None]:
         t0 = time.perf_counter()
         # numbers go on from every earlier turn's, also those out of the window the model sees
         first_free = max((e.n for turn in history for e in turn.evidence), default=0) + 1
@@ -137,7 +150,6 @@ class Assistant:
         timings: dict[str, float | int | None] = {"prompt_tokens": None, "first_token_ms": None}
         notice: str | None = None
 
-        model = None if backend == "extractive" else self._llm(backend)
         standalone, notice = self._standalone(question, history, model)
         timings["condense_ms"] = _ms(t0)
 

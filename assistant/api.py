@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.access import RateLimited, Unauthorized, client_address
 from assistant.errors import AssistantError, NotFoundError
+from assistant.llms import Busy, model_queue
 from assistant.service import NotReady
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import Receive, Scope, Send
 
     from assistant.access import Access
     from assistant.answering import Turn
@@ -98,7 +101,7 @@ def router(service: Service, access: Access) -> APIRouter:
     def ask_stream(body: AskIn) -> StreamingResponse:
         history, filters = prepare(body)
         events = service.stream(body.question, history, body.llm, filters)
-        return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return _Events(events)
 
     @api.get("/articles", summary="The indexed articles", dependencies=[Depends(reader)])
     def articles() -> list[dict[str, Any]]:
@@ -140,7 +143,14 @@ def router(service: Service, access: Access) -> APIRouter:
     @api.get("/health", summary="Whether the index and the models are loaded")
     def health() -> dict[str, Any]:
         s = service.status  # nothing secret here: no token, key or server credential
-        return {"ready": s.ready, "stage": s.stage, "message": s.message, "articles": s.articles, "model": s.model}
+        return {
+            "ready": s.ready,
+            "stage": s.stage,
+            "message": s.message,
+            "articles": s.articles,
+            "model": s.model,
+            "model_queue": model_queue(),  # answers holding or waiting for the local model
+        }
 
     return api
 
@@ -150,12 +160,30 @@ def install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(AssistantError)
     def _error(request: Request, exc: AssistantError) -> JSONResponse:
-        if isinstance(exc, RateLimited):
-            return JSONResponse({"error": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
+        if isinstance(exc, RateLimited | Busy):
+            status = 429 if isinstance(exc, RateLimited) else 503
+            return JSONResponse({"error": str(exc)}, status, headers={"Retry-After": str(exc.retry_after)})
         if isinstance(exc, Unauthorized):
             return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
         status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
+
+
+class _Events(StreamingResponse):
+    """An answer as Server-Sent Events, whose generator is closed as soon as the response ends, the client's
+    leaving included: that is what lets the model go (a generator left to the garbage collector may hold it
+    for the rest of the answer)."""
+
+    def __init__(self, events: Generator[Any, None, None]) -> None:
+        super().__init__(_sse(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        self.events = events
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # a departed client cancels the response; this still runs
+                await anyio.to_thread.run_sync(self.events.close)
 
 
 def _sse(events: Iterator[Any]) -> Iterator[str]:
@@ -165,8 +193,10 @@ def _sse(events: Iterator[Any]) -> Iterator[str]:
         for event in events:
             if isinstance(event, Answer):
                 yield _event("answer", event.to_json())
-            else:
+            elif event:
                 yield _event("token", {"text": event})
+            else:
+                yield ": \n\n"  # a comment (nothing to show): sending it finds out whether the client is still there
     except AssistantError as exc:
         yield _event("error", {"error": str(exc)})
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property, lru_cache
 from typing import Any, Protocol, cast
 
@@ -24,8 +26,26 @@ class LLMUnavailable(AssistantError):
     """The configured LLM cannot be used right now."""
 
 
+class Busy(AssistantError):
+    """The local model is answering others and the queue for it is full, or the wait was too long (HTTP
+    503); `retry_after` in seconds."""
+
+    def __init__(self, retry_after: float, why: str) -> None:
+        self.retry_after = max(1, round(retry_after + 0.5))
+        super().__init__(f"the model is busy ({why}): retry in {self.retry_after} s")
+
+
 class LLM(Protocol):
     name: str
+
+    def session(self) -> AbstractContextManager[None]:
+        """Held around everything one answer asks of the model (condensing, the answerable check, the answer,
+        the claim check), so that each answer reads its sources once; may raise `Busy`."""
+        ...
+
+    def busy(self) -> None:
+        """Raise `Busy` when a question asked now would be turned away (checked before a response starts)."""
+        ...
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]: ...
 
@@ -48,6 +68,12 @@ class LocalLLM:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def session(self) -> AbstractContextManager[None]:
+        return _GATE.hold(self.settings.llm_queue, self.settings.llm_wait)
+
+    def busy(self) -> None:
+        _GATE.admits(self.settings.llm_queue)
 
     @cached_property
     def model(self) -> Any:
@@ -140,6 +166,49 @@ class LocalLLM:
 _LOCK = threading.Lock()
 
 
+class _Gate:
+    """One answer at a time on the model, at most `queue` more waiting for it (each at most `wait` seconds);
+    one more is told to come back instead of piling up. A plain lock, not a thread's: a streamed answer is
+    read by whichever worker thread the web server gives each step, and is closed by another when its
+    client goes, which releases it."""
+
+    def __init__(self) -> None:
+        self._model = threading.Lock()
+        self._count = threading.Lock()
+        self.inside = 0  # holding or waiting
+        self.held_s = 20.0  # a running mean of how long an answer holds the model, for Retry-After
+
+    def admits(self, queue: int) -> None:
+        if self.inside > queue:
+            raise Busy(self.held_s * self.inside, f"{self.inside - 1} questions are waiting for it")
+
+    @contextmanager
+    def hold(self, queue: int, wait: float) -> Iterator[None]:
+        with self._count:
+            self.admits(queue)
+            self.inside += 1
+        try:
+            if not self._model.acquire(timeout=wait):
+                raise Busy(self.held_s, f"waited {wait:.0f} s for it")
+            start = time.monotonic()
+            try:
+                yield
+            finally:
+                self._model.release()
+                self.held_s = 0.8 * self.held_s + 0.2 * (time.monotonic() - start)
+        finally:
+            with self._count:
+                self.inside -= 1
+
+
+_GATE = _Gate()
+
+
+def model_queue() -> int:
+    """Answers holding or waiting for the local model in this process (for /api/health)."""
+    return _GATE.inside
+
+
 @lru_cache(maxsize=1)
 def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
     from llama_cpp import Llama
@@ -166,6 +235,12 @@ class OpenAILLM:
             max_retries=0,
             temperature=0.0,
         )
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # the server queues its own requests
+
+    def busy(self) -> None:
+        pass
 
     def count_tokens(self, messages: list[Message]) -> int | None:
         return None  # the server's tokenizer is not known here

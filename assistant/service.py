@@ -11,7 +11,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,7 +124,7 @@ class Service:
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), llm: str | None = None, filters: Filters | None = None
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         return self.assistant().stream(question, history, llm, filters)
 
     def ask(

@@ -201,6 +201,15 @@ class Settings(BaseSettings):
         description="API key for that server (also read from OPENAI_API_KEY).",
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the LLM server before giving up.")
+    llm_queue: int = Field(
+        4,
+        ge=0,
+        description="Questions that may wait for the local model while it answers another; one more is told "
+        "the model is busy (HTTP 503 with Retry-After) instead of piling up.",
+    )
+    llm_wait: float = Field(
+        180.0, gt=0, description="Longest a question waits for the local model, in seconds, before it is told so."
+    )
     # --- the web app, widget and API ----------------------------------------------------------------
     embed_origins: list[str] = Field(
         ["http://localhost:*", "http://127.0.0.1:*"],

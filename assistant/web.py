@@ -215,6 +215,8 @@ def _respond(service: Service, access: Access) -> Any:
                 if isinstance(event, Answer):
                     answer = event
                     break
+                if not event:  # the model is free for this question: the waiting message stays until it writes
+                    continue
                 text += event
                 messages[-1]["content"] = render.streaming_html(text)
                 yield "", messages, conversation, panel
