@@ -261,18 +261,29 @@ class OpenAILLM:
                 if response.delta:
                     yield response.delta
         except Exception as exc:
-            if started or not _is_connection_error(exc):
+            if not _is_connection_error(exc):
                 raise
-            raise LLMUnavailable(
-                f"the LLM server at {self.settings.openai_base_url} is unreachable ({exc.__class__.__name__})"
-            ) from exc
+            import httpx
+            import openai
+
+            timeout = isinstance(exc, openai.APITimeoutError | httpx.TimeoutException)
+            if started:
+                what = f"stopped answering mid-answer ({exc.__class__.__name__})"
+            elif timeout:
+                what = "did not answer"
+            else:
+                what = f"is unreachable ({exc.__class__.__name__})"
+            if timeout:
+                what += f" within {self.settings.llm_timeout:g} s (ASSISTANT_LLM_TIMEOUT)"
+            raise LLMUnavailable(f"the LLM server at {self.settings.openai_base_url} {what}") from exc
 
 
 def _is_connection_error(exc: BaseException) -> bool:
     import httpx
     import openai
 
-    return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | httpx.ConnectError | ConnectionError)
+    # a timeout or a dropped connection, before the reply or while it streams (httpx's own errors, unwrapped)
+    return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | httpx.TransportError | ConnectionError)
 
 
 def make_llm(settings: Settings, name: str) -> LLM:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -147,7 +148,31 @@ def test_openai_backend_against_a_real_llama_cpp_server(
         pieces, answer = _stream(Assistant(settings, embedder=embedder), "Who is the Russian defence minister?")
         assert answer.llm == "openai" and answer.notice is None
         assert len(pieces) > 3 and "Soigu" in answer.answer and answer.citations
+
+        # the server hangs (stopped), before answering and in the middle of an answer: the extractive answer,
+        # with a notice, after one ASSISTANT_LLM_TIMEOUT; answered by the model again once it is back
+        hanging = Assistant(settings.model_copy(update={"llm_timeout": 3.0}), embedder=embedder)
+        os.kill(server.pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        before = hanging.ask("Who is the Russian defence minister?")
+        waited = time.monotonic() - t0
+        os.kill(server.pid, signal.SIGCONT)
+        assert before.llm == "extractive" and "did not answer within 3 s" in (before.notice or "")
+        assert "Soigu" in before.answer
+        assert waited < 3.0 + 5  # one timeout and the extractive answer
+        events = hanging.stream("Who is the Russian defence minister?")
+        for event in events:
+            if event:  # the model is writing: it stops
+                os.kill(server.pid, signal.SIGSTOP)
+                break
+        *_, during = events
+        os.kill(server.pid, signal.SIGCONT)
+        assert isinstance(during, Answer) and during.llm == "extractive" and "Soigu" in during.answer
+        # (the answer may come in a part per article: the hang then meets the second part's request)
+        assert "within 3 s (ASSISTANT_LLM_TIMEOUT)" in (during.notice or ""), during.notice
+        assert hanging.ask("Who is the Russian defence minister?").llm == "openai"
     finally:
+        os.kill(server.pid, signal.SIGCONT)
         server.terminate()
         server.wait(timeout=30)
         log.close()
