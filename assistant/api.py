@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.access import RateLimited, Unauthorized, client_address
-from assistant.errors import AssistantError, NotFoundError
+from assistant.errors import AssistantError, NotFoundError, StoreError
 from assistant.llms import Busy, model_queue
 from assistant.service import NotReady
 
@@ -165,7 +165,7 @@ def install_errors(app: FastAPI) -> None:
             return JSONResponse({"error": str(exc)}, status, headers={"Retry-After": str(exc.retry_after)})
         if isinstance(exc, Unauthorized):
             return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
-        status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady) else 400
+        status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, NotReady | StoreError) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
 
 

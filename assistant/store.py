@@ -7,13 +7,15 @@ so an interrupted run never answers from half an article and a replaced article 
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import httpx
 import numpy as np
 
 from assistant.dates import to_timestamp
@@ -49,6 +51,27 @@ class Hit:
 _TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
 
 
+def _reaching_the_server(cls: type[Store]) -> type[Store]:
+    """Every public method of `cls`: a Chroma server that went away is a `StoreError` saying so (the same
+    store works again once it is back), not a transport exception from inside chromadb."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (httpx.TransportError, ConnectionError) as exc:
+                raise StoreError(_unreachable(self.settings, exc)) from exc
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_reaching_the_server
 class Store:
     def __init__(self, settings: Settings, *, create: bool = False, any_model: bool = False) -> None:
         """`create`: make the collections when missing. `any_model`: open an index built with another embedding
@@ -352,15 +375,20 @@ def _client(settings: Settings, *, create: bool) -> ClientAPI:
         try:
             return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
         except Exception as exc:
-            raise StoreError(
-                f"cannot reach the Chroma server at {host}:{port} ({exc.__class__.__name__}): start it with "
-                "`chroma run --path index/`, or unset ASSISTANT_CHROMA_URL to use the local index"
-            ) from exc
+            raise StoreError(_unreachable(settings, exc)) from exc
     path = settings.index_dir
     if not create and not (path / "chroma.sqlite3").exists():
         raise IndexMissingError(f"no index in {path}/")
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _unreachable(settings: Settings, exc: BaseException) -> str:
+    host, port, _ = settings.chroma_server() or ("?", "?", False)
+    return (
+        f"cannot reach the Chroma server at {host}:{port} ({exc.__class__.__name__}): start it with "
+        "`chroma run --path index/`, or unset ASSISTANT_CHROMA_URL to use the local index"
+    )
 
 
 def _where(settings: Settings) -> str:

@@ -83,9 +83,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
-    """A real Chroma server (`chroma run`, from the chromadb package) on 127.0.0.1, with its data in tmp_path."""
+def start_chroma(path: Path, port: int) -> Any:
+    """`chroma run` (from the chromadb package) on 127.0.0.1:`port` with its data in `path`, once it listens."""
     import socket
     import subprocess
     import sys
@@ -93,22 +92,28 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma CLI comes with the chromadb package"
-    port = free_port()
     proc = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    pytest.fail("chroma run did not start listening within 30 s")
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    """A real Chroma server on 127.0.0.1, with its data in tmp_path."""
+    port = free_port()
+    proc = start_chroma(tmp_path / "server", port)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not start listening within 30 s")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

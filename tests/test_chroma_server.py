@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import free_port, index
+from conftest import free_port, index, start_app, start_chroma, stop_app
 
 from assistant.embedding import Embedder
 from assistant.errors import StoreError
@@ -34,3 +34,36 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreError, match="cannot reach the Chroma server"):
         Store(settings, create=True)
+
+
+def test_the_server_going_away_and_back_is_a_clear_error_then_answers(tmp_path: Path) -> None:
+    """The Chroma server stops while the app (`python app.py`) runs: each question meanwhile gets HTTP 503
+    naming the server, and the same app answers again once the server is back (no restart)."""
+    import httpx
+
+    port = free_port()
+    server = start_chroma(tmp_path / "server", port)
+    app = None
+    try:
+        env = {
+            "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{port}",
+            "ASSISTANT_LEXICAL_DIR": str(tmp_path / "lex"),
+            "ASSISTANT_LLM": "extractive",
+            "ASSISTANT_QUESTIONS_PER_MINUTE": "0",
+        }
+        app, url = start_app(tmp_path / "app", env)  # builds the index of the bundled articles on the server
+        ask = {"question": "Where was the summit held?"}
+        first = httpx.post(f"{url}/api/ask", json=ask, timeout=60)
+        assert first.status_code == 200 and "Vostochny" in first.json()["answer"], first.text
+        server.terminate()
+        server.wait(timeout=10)
+        away = httpx.post(f"{url}/api/ask", json=ask, timeout=60)
+        assert away.status_code == 503 and "cannot reach the Chroma server" in away.json()["error"], away.text
+        server = start_chroma(tmp_path / "server", port)
+        back = httpx.post(f"{url}/api/ask", json=ask, timeout=60)
+        assert back.status_code == 200 and back.json()["answer"] == first.json()["answer"], back.text
+    finally:
+        if app is not None:
+            stop_app(app)
+        server.terminate()
+        server.wait(timeout=10)
