@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -18,6 +19,10 @@ def stay_offline() -> None:
         "TOKENIZERS_PARALLELISM": "false",
     }.items():
         os.environ.setdefault(name, value)
+    # OpenVINO's converter (imported when the embedding model loads) sends a telemetry event at import unless
+    # ~/intel/openvino_telemetry says no: it forks a process to post it, and a fork of the multi-threaded app
+    # could hang on a lock forever, outliving the app. Without the package it uses its own stub.
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
         # llama-index ships tiktoken's encodings but points tiktoken at them only inside its own helper
         import importlib.util

@@ -147,3 +147,23 @@ print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m 
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=root)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_loading_the_model_sends_no_telemetry() -> None:
+    """OpenVINO's converter posts a telemetry event from a forked process when it is imported (a fork of the
+    app that could hang and outlive it); after `stay_offline` nothing of its telemetry package is loaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "from assistant.offline import stay_offline; stay_offline()\n"
+        "import sys, multiprocessing\n"
+        "from assistant.settings import Settings\n"
+        "from assistant.embedding import Embedder\n"
+        "Embedder.from_settings(Settings()).encode(['a sentence'])\n"
+        "print([m for m in sys.modules if m.startswith('openvino_telemetry') and sys.modules[m] is not None],"
+        " len(multiprocessing.active_children()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["[]", "0"], done.stdout
