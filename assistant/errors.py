@@ -3,6 +3,13 @@
 The CLI and the app turn these into one clear line; anything else is a bug.
 """
 
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class AssistantError(Exception):
     """Base of every error a user can cause or fix."""
@@ -39,6 +46,39 @@ class NotFoundError(AssistantError):
 
 class StoreError(AssistantError):
     """The vector store cannot be reached or does not match the settings."""
+
+
+class DiskFullError(StoreError):
+    """A write found no space left on the disk; what was committed before is kept."""
+
+
+@contextmanager
+def disk_full_said(where: str) -> Iterator[None]:
+    """Inside: a write that finds the disk full (an OSError ENOSPC or EDQUOT, or SQLite's "database or disk is
+    full" as chromadb passes it on, also as the cause of another exception) is a `DiskFullError` naming `where`."""
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
+        cause = _disk_full(exc)
+        if cause is None:
+            raise
+        raise DiskFullError(
+            f"no space left on the disk holding {where} ({cause}): the articles indexed before are kept and "
+            "answer as before; free some space and index again to add the rest"
+        ) from exc
+
+
+def _disk_full(exc: BaseException | None) -> str | None:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return os.strerror(exc.errno)
+        if "disk is full" in str(exc) or "No space left on device" in str(exc):
+            return "database or disk is full" if "disk is full" in str(exc) else "No space left on device"
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 class CaseFileError(AssistantError):

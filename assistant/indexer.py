@@ -24,7 +24,7 @@ from assistant.chunking import Chunker
 from assistant.cleaning import clean
 from assistant.dates import to_timestamp
 from assistant.embedding import Embedder
-from assistant.errors import ArticleError
+from assistant.errors import ArticleError, disk_full_said
 from assistant.lexical import Entry, LexicalIndex
 from assistant.loaders import Loaded, Skipped, count, expand, load
 from assistant.memory import give_back
@@ -142,18 +142,19 @@ class Indexer:
         # the keyword index takes each slab's articles from memory after their commit (reading them back from
         # Chroma at the end took ~70 s and ~450 MB at 10,000 articles); its sync at the end only catches up
         # with what a stopped run or another process left
-        keywords = _KeywordWriter(LexicalIndex(self.settings.lexical_path()), self.store, report)
-        try:
-            self._stream(files, records, finder, titles, keys, seen, copies, report, progress, keywords)
-            keywords.flush()
-            self._commit_copies(copies, report)
-            if prune:
-                self._prune(paths, records, seen, report)
-            synced = time.perf_counter()
-            keywords.lexical.sync(self.store, keyword_progress)
-            report.keyword_seconds += time.perf_counter() - synced
-        finally:
-            keywords.lexical.close()
+        with disk_full_said(self.store.where):
+            keywords = _KeywordWriter(LexicalIndex(self.settings.lexical_path()), self.store, report)
+            try:
+                self._stream(files, records, finder, titles, keys, seen, copies, report, progress, keywords)
+                keywords.flush()
+                self._commit_copies(copies, report)
+                if prune:
+                    self._prune(paths, records, seen, report)
+                synced = time.perf_counter()
+                keywords.lexical.sync(self.store, keyword_progress)
+                report.keyword_seconds += time.perf_counter() - synced
+            finally:
+                keywords.lexical.close()
         report.articles_total, report.chunks_total = self.store.count()
         report.seconds = time.perf_counter() - started
         return report
@@ -306,6 +307,7 @@ class Indexer:
         keyword index takes the committed articles."""
         chunks = [c for e in slab for c in e.chunks]
         articles = {e.article.id: e.article for e in slab}
+        self.store.make_room(len(chunks))
         self.store.add_chunks(chunks, vectors, articles)
         entries = []
         at = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError, ConfigError, IndexMissingError
+from assistant.errors import AssistantError, ConfigError, IndexMissingError, disk_full_said
 
 if TYPE_CHECKING:
     from assistant.answering import Answer, Assistant, Turn
@@ -174,7 +174,9 @@ class Service:
         folder = self.settings.uploads_path()
         folder.mkdir(parents=True, exist_ok=True)
         with self._writing:
-            kept = [_keep(name, path, folder) for name, path in files]
+            assistant.store.make_room(0)
+            with disk_full_said(f"{folder}/"):
+                kept = [_keep(name, path, folder) for name, path in files]
             report = Indexer(self.settings, assistant.store, assistant.embedder).run(kept, progress=progress)
             assistant.refresh()
         self.status.articles = report.articles_total

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "larger slabs pad less (1024: ~2% more tokens than one sort of the whole run, 512: ~5%); smaller ones "
         "commit and report progress more often.",
     )
+    min_free_mb: float = Field(
+        200.0,
+        ge=0,
+        description="Space that indexing leaves free on the disk of a local index: it stops with a clear message "
+        "before a write could leave less (a write that finds the disk full stops Chroma from answering until space "
+        "is freed). 0: no check.",
+    )
     chunk_size: int = Field(96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens of whole sentences repeated between chunks.")
     progress_seconds: float = Field(

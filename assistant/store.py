@@ -8,6 +8,7 @@ so an interrupted run never answers from half an article and a replaced article 
 from __future__ import annotations
 
 import functools
+import shutil
 import threading
 import uuid
 from collections import OrderedDict
@@ -19,7 +20,7 @@ import httpx
 import numpy as np
 
 from assistant.dates import to_timestamp
-from assistant.errors import IndexMissingError, NotFoundError, StoreError
+from assistant.errors import AssistantError, DiskFullError, IndexMissingError, NotFoundError, StoreError
 from assistant.settings import Settings
 from assistant.types import Article, ArticleInfo, Chunk
 
@@ -51,9 +52,10 @@ class Hit:
 _TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
 
 
-def _reaching_the_server(cls: type[Store]) -> type[Store]:
+def _said_plainly(cls: type[Store]) -> type[Store]:
     """Every public method of `cls`: a Chroma server that went away is a `StoreError` saying so (the same
-    store works again once it is back), not a transport exception from inside chromadb."""
+    store works again once it is back), and a local index that cannot apply its write log because its disk is
+    full is a `DiskFullError`, not an exception from inside chromadb."""
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
@@ -62,6 +64,16 @@ def _reaching_the_server(cls: type[Store]) -> type[Store]:
                 return method(self, *args, **kwargs)
             except (httpx.TransportError, ConnectionError) as exc:
                 raise StoreError(_unreachable(self.settings, exc)) from exc
+            except AssistantError:
+                raise
+            except Exception as exc:
+                if "Failed to apply logs" in str(exc) and self.free_bytes() < _FULL:
+                    raise DiskFullError(
+                        f"the index in {self.where} can neither answer nor take articles while its disk is full "
+                        "(Chroma could not apply its write log): nothing committed is lost; free some space and try "
+                        "again"
+                    ) from exc
+                raise
 
         return call
 
@@ -71,7 +83,11 @@ def _reaching_the_server(cls: type[Store]) -> type[Store]:
     return cls
 
 
-@_reaching_the_server
+_FULL = 16 * 1024 * 1024  # free bytes under which a failed write-log step is taken for a full disk
+_BYTES_PER_CHUNK = 16 * 1024  # what a stored chunk may take while it is written (~4.3 KB once written), log included
+
+
+@_said_plainly
 class Store:
     def __init__(self, settings: Settings, *, create: bool = False, any_model: bool = False) -> None:
         """`create`: make the collections when missing. `any_model`: open an index built with another embedding
@@ -126,6 +142,25 @@ class Store:
         with self._texts_lock:
             self._texts.clear()
             self._texts_at = None
+
+    def free_bytes(self) -> int:
+        """Free space on the disk of a local index (a Chroma server keeps its own disk: unbounded here)."""
+        if self.settings.chroma_server():
+            return 1 << 62
+        return shutil.disk_usage(self.settings.index_dir).free
+
+    def make_room(self, n_chunks: int) -> None:
+        """Before a write of `n_chunks`: `DiskFullError` when it could leave less than the reserve
+        (ASSISTANT_MIN_FREE_MB) on the index's disk. A write that finds the disk full leaves Chroma a log it
+        cannot apply, and every read fails until space is freed; stopping short keeps the index answering."""
+        reserve = int(self.settings.min_free_mb * 1e6)
+        free = self.free_bytes()
+        if reserve and free < reserve + n_chunks * _BYTES_PER_CHUNK:
+            raise DiskFullError(
+                f"only {free / 1e6:.0f} MB free on the disk holding {self.where}: indexing stops before it would "
+                f"leave less than {self.settings.min_free_mb:g} MB (ASSISTANT_MIN_FREE_MB), so that the index goes "
+                "on answering; the articles indexed before are kept; free some space and index again to add the rest"
+            )
 
     def records(self) -> dict[str, Record]:
         return {
