@@ -5,6 +5,7 @@ One real app process (tests/conftest.py `app_server`), started with no index: it
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -153,6 +154,32 @@ def test_api_upload_then_remove_an_article(app_server: RunningApp) -> None:
     assert all(a["title"] != "Lighthouse restored" for a in httpx.get(url).json())
     bad = httpx.post(url, files={"files": ("notes.pdf", b"%PDF", "application/pdf")})
     assert bad.status_code == 400 and "notes.pdf" in bad.json()["error"]
+
+
+def test_upload_names_that_climb_out_or_carry_unicode_stay_in_the_uploads_folder(app_server: RunningApp) -> None:
+    """Names with `..`, absolute paths, backslashes, spaces and non-Latin letters: each file is indexed under a
+    safe name inside the uploads folder, and nothing is written anywhere else."""
+    url = f"{app_server.url}/api/articles"
+    names = ["../../escaped.txt", "/tmp/absolute-escape.txt", "..\\..\\windows-escape.txt", "Ünïcode 日本語 report.md"]
+    files = [
+        (
+            "files",
+            (name, f"Upload {i}\n\nThe harbour of Port Quill {i} opened a new ferry pier.\n".encode(), "text/plain"),
+        )
+        for i, name in enumerate(names)
+    ]
+    r = httpx.post(url, files=files, timeout=120)
+    assert r.status_code == 200 and r.json()["added"] == len(names), r.text
+    uploads = app_server.index_dir / "uploads"
+    safe = {"escaped.txt", "absolute-escape.txt", "windows-escape.txt", "Ünïcode_日本語_report.md"}
+    assert safe <= {p.name for p in uploads.iterdir()}, list(uploads.iterdir())
+    outside = [app_server.index_dir.parent / "escaped.txt", app_server.index_dir / "escaped.txt"]
+    assert not any(p.exists() for p in outside) and not Path("/tmp/absolute-escape.txt").exists()
+    listed = [a for a in httpx.get(url).json() if a["title"].startswith("Upload ")]
+    assert len(listed) == len(names)
+    for article in listed:
+        assert httpx.delete(f"{url}/{article['id']}").status_code == 200
+    assert not safe & {p.name for p in uploads.iterdir()}  # deleted with their articles
 
 
 def test_app_log_has_no_warnings_or_tracebacks(app_server: RunningApp) -> None:
