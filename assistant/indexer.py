@@ -242,7 +242,7 @@ class Indexer:
                 slab, size = [], 0
 
             for path in files:
-                for item in load(path):
+                for item in load(path, int(self.settings.max_article_mb * 1e6)):
                     handled += 1
                     entry = None
                     if isinstance(item, Skipped):

@@ -89,13 +89,18 @@ def _open(path: Path) -> IO[bytes]:
     return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix.lower() == ".gz" else path.open("rb")
 
 
-def load(path: Path) -> Iterator[Loaded | Skipped]:
-    """The drafts in one file, or why it cannot be read."""
+def load(path: Path, max_bytes: int | None = None) -> Iterator[Loaded | Skipped]:
+    """The drafts in one file, or why it cannot be read. `max_bytes`: the largest article (a file of one
+    article, or one record's body); a larger one is skipped, saying so, before it is read."""
     key = str(path.resolve())
     if kind(path) in STREAMED:
-        yield from _stream_records(key, path)
+        yield from _stream_records(key, path, max_bytes)
         return
     try:
+        size = path.stat().st_size
+        if max_bytes and size > max_bytes and path.suffix.lower() not in RECORDS:
+            yield Skipped(key, _too_large(size, max_bytes))
+            return
         data = path.read_bytes()
     except OSError as exc:
         yield Skipped(key, f"cannot read file: {exc.strerror or exc}")
@@ -112,7 +117,7 @@ def load(path: Path) -> Iterator[Loaded | Skipped]:
         yield Skipped(key, "binary file or an unknown encoding, not text; save it as UTF-8")
         return
     if suffix in RECORDS:
-        yield from _records(key, text)
+        yield from _records(key, text, max_bytes)
     elif suffix in MARKDOWN:
         yield from _guard(key, data, lambda: _markdown(key, text))
     else:
@@ -222,7 +227,14 @@ def _markdown(key: str, text: str) -> Draft:
     )
 
 
-def _stream_records(key: str, path: Path) -> Iterator[Loaded | Skipped]:
+def _too_large(size: int, max_bytes: int) -> str:
+    return (
+        f"{size / 1e6:.1f} MB of text, larger than ASSISTANT_MAX_ARTICLE_MB ({max_bytes / 1e6:g} MB): a news article "
+        "is rarely over 0.1 MB; split it into articles, or raise the setting"
+    )
+
+
+def _stream_records(key: str, path: Path, max_bytes: int | None = None) -> Iterator[Loaded | Skipped]:
     """JSON Lines records, one line in memory at a time (an archive file may hold tens of thousands)."""
     try:
         with _open(path) as lines:
@@ -241,12 +253,12 @@ def _stream_records(key: str, path: Path) -> Iterator[Loaded | Skipped]:
                 except json.JSONDecodeError as exc:
                     yield Skipped(f"{key}#{n}", f"line {n} is not valid JSON: {exc.msg}")
                 else:
-                    yield _record(key, n, record)
+                    yield _record(key, n, record, max_bytes)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         yield Skipped(key, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
 
 
-def _records(key: str, text: str) -> Iterator[Loaded | Skipped]:
+def _records(key: str, text: str, max_bytes: int | None = None) -> Iterator[Loaded | Skipped]:
     """A JSON file of news-dataset records (a list, or one under "articles" or "data"): `title`, `body` and
     optional `source`, `url`, `author`, `published_at`."""
     try:
@@ -259,10 +271,10 @@ def _records(key: str, text: str) -> Iterator[Loaded | Skipped]:
         yield Skipped(key, "JSON holds no list of article records")
         return
     for n, record in enumerate(records, 1):
-        yield _record(key, n, record)
+        yield _record(key, n, record, max_bytes)
 
 
-def _record(key: str, n: int, record: Any) -> Loaded | Skipped:
+def _record(key: str, n: int, record: Any, max_bytes: int | None = None) -> Loaded | Skipped:
     where = f"{key}#{n}"
     if not isinstance(record, dict):
         return Skipped(where, f"record {n} is not an object")
@@ -272,6 +284,8 @@ def _record(key: str, n: int, record: Any) -> Loaded | Skipped:
         return Skipped(where, f"record {n} has no 'body' text")
     if not isinstance(title, str) or not title.strip():
         return Skipped(where, f"record {n} has no 'title'")
+    if max_bytes and len(body) > max_bytes:
+        return Skipped(where, f"record {n}: {_too_large(len(body.encode()), max_bytes)}")
     fields = {k: (str(v) if v is not None else None) for k, v in record.items() if k in _RECORD_FIELDS}
     fingerprint = _digest(json.dumps(fields, sort_keys=True).encode())
     url = fields.get("url")

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "before a write could leave less (a write that finds the disk full stops Chroma from answering until space "
         "is freed). 0: no check.",
     )
+    max_article_mb: float = Field(
+        5.0,
+        gt=0,
+        description="Largest article indexed, in MB of text (a file of one article, or one record's body): a "
+        "larger one is skipped, named, before it is read (news articles are rarely over 0.1 MB).",
+    )
     chunk_size: int = Field(96, ge=32, description="Largest chunk, in tokens of the embedding model's tokenizer.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens of whole sentences repeated between chunks.")
     progress_seconds: float = Field(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import random
 import re
 import shutil
 from pathlib import Path
@@ -205,6 +207,43 @@ def test_bad_files_are_reported_and_the_rest_indexed(settings: Settings, embedde
     assert set(reasons) == {"image.txt", "noise.txt", "empty.md"}
     assert "binary" in reasons["image.txt"] and "UTF-8" in reasons["noise.txt"] and "empty" in reasons["empty.md"]
     assert [Path(s.key).name for s in report.skipped if not s.error] == ["notes.pdf"]
+
+
+def test_a_50_mb_file_and_an_oversized_record_are_skipped_by_name_before_they_are_read(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    """Larger than ASSISTANT_MAX_ARTICLE_MB (5): skipped with the size and the setting; the rest indexed."""
+    line = "The council met again on Tuesday to discuss the harbour budget and the ferry timetable.\n"
+    with (corpus / "huge.txt").open("w") as out:
+        for _ in range(50_000_000 // len(line) + 1):
+            out.write(line)
+    records = [{"title": "Big", "body": line * 70_000}, {"title": "Ferry pier opens", "body": "The pier opened."}]
+    (corpus / "records.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    report, store = index(settings, embedder, corpus)
+    reasons = {Path(s.key).name: s.reason for s in report.failed}
+    assert set(reasons) == {"huge.txt", "records.jsonl#1"}, reasons
+    assert reasons["huge.txt"].startswith("50.0 MB of text, larger than ASSISTANT_MAX_ARTICLE_MB (5 MB)")
+    assert "record 1: 6.2 MB of text" in reasons["records.jsonl#1"]
+    assert report.added == 3 and {"Ferry pier opens"} <= {a.title for a in store.list_articles()}
+
+
+def test_two_thousand_tiny_files_are_each_one_article(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    """Thousands of one-line articles in one folder: each is indexed, none taken for a copy of another, each
+    found by its own words."""
+    rng = random.Random(7)
+    words = sorted({w.strip(".,;:()").lower() for w in PUTIN_KIM.read_text(encoding="utf-8").split() if w.isalpha()})
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for i in range(2000):
+        body = " ".join(rng.sample(words, 12))
+        (folder / f"note {i:04d}.txt").write_text(f"Note {i} on harbour item {i}\n\n{body.capitalize()}.\n")
+    report, store = index(settings, embedder, folder)
+    assert report.added == 2000 and not report.failed and not report.duplicates
+    assert store.count()[0] == 2000
+    retriever = Retriever(settings, store, embedder)
+    for i in (0, 777, 1999):
+        text = (folder / f"note {i:04d}.txt").read_text()
+        assert retriever.retrieve(text.splitlines()[2], k=3)[0].title == f"Note {i} on harbour item {i}"
 
 
 def test_exact_copies_in_one_run_share_their_chunks(settings: Settings, embedder: Embedder, corpus: Path) -> None:
