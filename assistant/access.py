@@ -44,7 +44,8 @@ class RateLimited(AssistantError):
 
 
 def client_address(request: Any) -> str:
-    """The address a request (FastAPI's, or Gradio's wrapper of it) came from; behind a proxy, the proxy's."""
+    """The address a request (FastAPI's, or Gradio's wrapper of it) came from: behind a proxy listed in
+    ASSISTANT_TRUSTED_PROXIES, the client its X-Forwarded-For names (uvicorn rewrites it), else the proxy's."""
     return request.client.host if request.client else "unknown"
 
 

@@ -128,4 +128,11 @@ def serve(settings: Settings) -> None:
     require_credential(settings)
     app = create_app(settings)
     print(f"serving on http://{settings.host}:{settings.port}/", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
+    )

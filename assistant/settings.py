@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (for the "
+        "per-client limits); '*' trusts any, '' none (the address that connects is the client).",
+    )
     articles_dir: Path = Field(Path("articles"), description="Corpus the app indexes when the index is missing.")
     collection_prefix: str = Field(
         "news", description="Prefix of the Chroma collection names, so several corpora can share a server."

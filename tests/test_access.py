@@ -229,3 +229,11 @@ def test_a_client_past_its_share_of_questions_gets_429(guarded: tuple[RunningApp
     assert codes[-1] == 429 and set(codes[:-1]) <= {200} and len(codes) <= 4, codes
     assert 1 <= int(r.headers["retry-after"]) <= 60 and "retry in" in r.json()["error"]
     assert httpx.get(f"{app.url}/api/health").status_code == 200  # only questions are counted
+    # behind a reverse proxy on this machine (ASSISTANT_TRUSTED_PROXIES, 127.0.0.1 by default) each client
+    # it names has its own share, not the proxy's
+    proxied = {"X-Reader-Key": key, "X-Forwarded-For": "203.0.113.7"}
+    codes = [
+        httpx.post(f"{app.url}/api/ask", json={"question": "Where was the summit?"}, headers=proxied).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429], codes
