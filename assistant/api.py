@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant import schemas
 from assistant.access import RateLimited, Unauthorized, client_address
 from assistant.errors import AssistantError, NotFoundError, StoreError
 from assistant.llms import Busy, model_queue
@@ -86,7 +87,12 @@ def router(service: Service, access: Access) -> APIRouter:
         f = body.filters or FiltersIn()
         return _history(service, body.history), service.filters(f.source, f.since, f.until, f.as_of)
 
-    @api.post("/ask", summary="Answer a question with cited spans", dependencies=[Depends(asker)])
+    @api.post(
+        "/ask",
+        summary="Answer a question with cited spans",
+        response_model=schemas.AnswerOut,
+        dependencies=[Depends(asker)],
+    )
     def ask(body: AskIn) -> dict[str, Any]:
         history, filters = prepare(body)
         return service.ask(body.question, history, body.llm, filters).to_json()
@@ -103,13 +109,19 @@ def router(service: Service, access: Access) -> APIRouter:
         events = service.stream(body.question, history, body.llm, filters)
         return _Events(events)
 
-    @api.get("/articles", summary="The indexed articles", dependencies=[Depends(reader)])
+    @api.get(
+        "/articles",
+        summary="The indexed articles",
+        response_model=list[schemas.ArticleOut],
+        dependencies=[Depends(reader)],
+    )
     def articles() -> list[dict[str, Any]]:
         return [a.to_json() for a in service.articles()]
 
     @api.get(
         "/articles/{article_id}",
         summary="An article's metadata and the clean text that offsets point into",
+        response_model=schemas.ArticleTextOut,
         dependencies=[Depends(reader)],
     )
     def article(article_id: str) -> dict[str, Any]:
@@ -117,7 +129,10 @@ def router(service: Service, access: Access) -> APIRouter:
         return {**info.to_json(), "text": text}
 
     @api.post(
-        "/articles", summary="Upload .txt, .md or .html files and index them (editors)", dependencies=[Depends(editor)]
+        "/articles",
+        summary="Upload .txt, .md or .html files and index them (editors)",
+        response_model=schemas.IndexReportOut,
+        dependencies=[Depends(editor)],
     )
     def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's idiom)
         service.check_upload_count(len(files))
@@ -135,12 +150,15 @@ def router(service: Service, access: Access) -> APIRouter:
         return data
 
     @api.delete(
-        "/articles/{article_id}", summary="Remove an article from the index (editors)", dependencies=[Depends(editor)]
+        "/articles/{article_id}",
+        summary="Remove an article from the index (editors)",
+        response_model=schemas.ArticleOut,
+        dependencies=[Depends(editor)],
     )
     def remove(article_id: str) -> dict[str, Any]:
         return service.remove(article_id).to_json()
 
-    @api.get("/health", summary="Whether the index and the models are loaded")
+    @api.get("/health", summary="Whether the index and the models are loaded", response_model=schemas.HealthOut)
     def health() -> dict[str, Any]:
         s = service.status  # nothing secret here: no token, key or server credential
         return {

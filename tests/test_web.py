@@ -186,3 +186,42 @@ def test_app_log_has_no_warnings_or_tracebacks(app_server: RunningApp) -> None:
     """Whatever the app did for the tests so far (this file runs after the browser tests) left a clean log."""
     log = app_server.log.read_text()
     assert "Traceback" not in log and "Warning" not in log, log[-3000:]
+
+
+def test_api_response_shapes_are_typed_and_match_the_answers(app_server: RunningApp) -> None:
+    """/api/openapi.json shows the answer, citation and article shapes (not `object`), and each response model
+    has exactly the fields of the dataclass it mirrors, so none is dropped from a response."""
+    import dataclasses
+
+    from assistant import schemas
+    from assistant.answering import Answer, Citation
+    from assistant.evidence import Evidence
+    from assistant.indexer import Duplicate, IndexReport
+    from assistant.loaders import Skipped
+    from assistant.types import ArticleInfo, Passage
+
+    def names(cls: Any) -> set[str]:
+        return {f.name for f in dataclasses.fields(cls)}
+
+    pairs = [
+        (schemas.AnswerOut, names(Answer)),
+        (schemas.CitationOut, names(Citation)),
+        (schemas.EvidenceOut, names(Evidence)),
+        (schemas.PassageOut, names(Passage)),
+        (schemas.SentenceOut, {"text", "citations", "supported"}),  # Answer.to_json leaves out the raw score
+        (schemas.ArticleOut, names(ArticleInfo) - {"key"} | {"id", "path"}),
+        (schemas.IndexReportOut, names(IndexReport)),
+        (schemas.SkippedOut, names(Skipped)),
+        (schemas.DuplicateOut, names(Duplicate)),
+    ]
+    for model, fields in pairs:
+        assert set(model.model_fields) == fields, model.__name__
+    spec = httpx.get(f"{app_server.url}/api/openapi.json").json()
+    answer = spec["paths"]["/api/ask"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["$ref"].endswith("/AnswerOut")
+    citation = spec["components"]["schemas"]["CitationOut"]["properties"]
+    assert {"quote", "start", "end", "supported", "article_id"} <= set(citation)
+    listed = spec["paths"]["/api/articles"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["items"]["$ref"].endswith("/ArticleOut")
+    health = httpx.get(f"{app_server.url}/api/health").json()
+    assert set(health) == set(schemas.HealthOut.model_fields)
