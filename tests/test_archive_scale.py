@@ -20,6 +20,8 @@ from assistant.settings import Settings
 from assistant.store import Store
 from assistant.types import Article, Chunk
 
+pytestmark = pytest.mark.slow
+
 FILLER_CHUNKS = 41_000
 _WORDS = (  # noqa: SIM905
     "council budget river harvest weather league season court ruling airline flight school teacher storm "

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, generate_corpus
 
+pytestmark = pytest.mark.slow
+
 
 def _unshare() -> list[str]:
     """The command that runs what follows in a mount namespace of its own (as root, or mapped to root in a

@@ -25,6 +25,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.slow
 def test_openvino_gives_the_vectors_of_sentence_transformers(tmp_path: Path) -> None:
     compiled = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
     reference = Embedder("all-MiniLM-L6-v2", precision="float32", backend="torch")
@@ -88,6 +89,7 @@ def test_a_model_openvino_cannot_reproduce_runs_on_torch(tmp_path: Path) -> None
     assert Embedder("all-MiniLM-L6-v2", backend="torch").backend == "torch"
 
 
+@pytest.mark.slow
 def test_a_used_encoder_can_be_dropped_again_and_again(tmp_path: Path) -> None:
     # in a process of its own: the failure this guards against aborts or deadlocks the whole process
     probe = f"""

@@ -227,6 +227,7 @@ def test_a_50_mb_file_and_an_oversized_record_are_skipped_by_name_before_they_ar
     assert report.added == 3 and {"Ferry pier opens"} <= {a.title for a in store.list_articles()}
 
 
+@pytest.mark.slow
 def test_two_thousand_tiny_files_are_each_one_article(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     """Thousands of one-line articles in one folder: each is indexed, none taken for a copy of another, each
     found by its own words."""

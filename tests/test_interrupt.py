@@ -26,6 +26,8 @@ from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = 120  # about 600 chunks: five slabs of SLAB, so a run stopped after the first commit has seconds of
 # embedding left (the second slab is already being written then, and an interrupted run finishes that write);
 # with three slabs the last one could be a handful of chunks, done before the signal arrived on a busy machine
