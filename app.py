@@ -13,9 +13,9 @@ from assistant.offline import stay_offline
 
 def main() -> None:
     stay_offline()
-    from assistant.cli import load_settings
     from assistant.errors import AssistantError
     from assistant.server import serve
+    from assistant.settings import load_settings
 
     try:
         serve(load_settings())

@@ -21,12 +21,10 @@ from assistant.evidence import Evidence, EvidenceSelector
 from assistant.llms import LLM, LLMUnavailable, Message, make_llm
 from assistant.prompts import Prompts
 from assistant.retrieval import Filters, Retriever
-from assistant.settings import Settings
+from assistant.settings import BACKENDS, Settings
 from assistant.store import Store
 from assistant.terms import numbers, terms
 from assistant.types import Passage
-
-BACKENDS = ("local", "openai", "extractive")
 
 
 def checked_backend(name: str) -> str:

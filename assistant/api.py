@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, Depends, File, Request, UploadFile
@@ -20,6 +20,7 @@ from assistant.access import RateLimited, Unauthorized, client_address
 from assistant.errors import AssistantError, NotFoundError, StoreError
 from assistant.llms import Busy, model_queue
 from assistant.service import NotReady
+from assistant.settings import Backend
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -65,7 +66,7 @@ class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(examples=["Where did Putin and Kim meet?"])
     history: list[TurnIn] = Field(default_factory=list, description="Earlier turns, oldest first.")
-    llm: Literal["local", "openai", "extractive"] | None = Field(None, description="Answer backend (default: setting).")
+    llm: Backend | None = Field(None, description="Answer backend (default: setting).")
     filters: FiltersIn | None = None
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from assistant.errors import AssistantError
+from assistant.settings import BACKENDS, load_settings
 
 app = typer.Typer(
     help="Ask questions about a collection of news articles, with every claim cited to its sentence.",
@@ -26,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 LlmOpt = Annotated[
     str | None,
-    typer.Option("--llm", help="Answer backend: local, openai or extractive (default: $ASSISTANT_LLM or local)."),
+    typer.Option("--llm", help=f"Answer backend: {', '.join(BACKENDS)} (default: $ASSISTANT_LLM or local)."),
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source (publisher).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
@@ -55,20 +56,6 @@ def _edge(func: F) -> F:
             raise typer.Exit(130) from None
 
     return run  # type: ignore[return-value]
-
-
-def load_settings() -> Any:
-    """Settings from the environment; invalid values become one ConfigError naming the variables."""
-    from pydantic import ValidationError
-
-    from assistant.errors import ConfigError
-    from assistant.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings: {problems}") from None
 
 
 def _print_json(data: Any) -> None:

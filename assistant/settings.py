@@ -6,12 +6,15 @@ Build it once at the edge (CLI, app) and pass it down; nothing else reads the en
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.bundled import bundled
+
+Backend = Literal["local", "openai", "extractive"]  # the answer backends, named here only
+BACKENDS: tuple[str, ...] = get_args(Backend)
 
 
 class Settings(BaseSettings):
@@ -175,7 +178,7 @@ class Settings(BaseSettings):
         "backend answers from each such article's sentences in turn and joins the answers (1.01: never).",
     )
     # --- answering ---------------------------------------------------------------------------------
-    llm: Literal["local", "openai", "extractive"] = Field(
+    llm: Backend = Field(
         "local", description="Answer backend: local llama.cpp model, an OpenAI-compatible server, or no LLM."
     )
     condense: Literal["llm", "rules"] = Field(
@@ -292,3 +295,16 @@ class Settings(BaseSettings):
         if self.chroma_host:
             return self.chroma_host, self.chroma_port, False
         return None
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; invalid values become one ConfigError naming the variables."""
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from None

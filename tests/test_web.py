@@ -225,3 +225,10 @@ def test_api_response_shapes_are_typed_and_match_the_answers(app_server: Running
     assert listed["items"]["$ref"].endswith("/ArticleOut")
     health = httpx.get(f"{app_server.url}/api/health").json()
     assert set(health) == set(schemas.HealthOut.model_fields)
+
+
+def test_the_chat_offers_every_answer_backend_and_no_other() -> None:
+    from assistant.settings import BACKENDS
+    from assistant.web import MODES
+
+    assert sorted(mode for _, mode in MODES) == sorted(BACKENDS)
