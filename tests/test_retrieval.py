@@ -145,3 +145,26 @@ def test_one_article_takes_at_most_its_share_of_the_places() -> None:
     assert _diverse(order, hits, k=3) == order  # no limit: fused order
     capped = _diverse(order, hits, k=3, per_article=2)
     assert capped[:3] == [order[0], order[1], order[3]] and capped[3:] == [order[2]]  # moved back, not lost
+
+
+def test_the_archive_as_a_llama_index_retriever(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    """llama-index's `BaseRetriever` over the hybrid retrieval: nodes hold the passages with offsets into the
+    article's clean text, and filters apply."""
+    from llama_index.core.retrievers import BaseRetriever
+
+    from assistant.llama_retriever import ArchiveRetriever
+
+    _, store = index(settings, embedder, corpus)
+    retriever = ArchiveRetriever(Retriever(settings, store, embedder), k=3)
+    assert isinstance(retriever, BaseRetriever)
+    hits = retriever.retrieve("Where was the summit held?")
+    assert len(hits) == 3 and "Vostochny" in hits[0].node.get_content()
+    for hit in hits:
+        node = hit.node
+        _, text = store.article(node.metadata["article_id"])
+        assert text[node.start_char_idx : node.end_char_idx] == node.get_content()
+    assert hits[0].score >= hits[-1].score
+    [other] = {a.source for a in store.list_articles()} - {hits[0].node.metadata["source"]}
+    filtered = ArchiveRetriever(Retriever(settings, store, embedder), k=3, filters=Filters(source=other))
+    found = filtered.retrieve("Where was the summit held?")
+    assert found and all(h.node.metadata["source"] == other for h in found)
