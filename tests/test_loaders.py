@@ -31,10 +31,12 @@ def test_html_is_extracted_with_metadata_and_without_page_chrome(tmp_path: Path)
         <meta property="og:title" content="Council approves bridge">
         <meta property="og:site_name" content="Town Herald">
         <meta name="author" content="Jane Roe">
-        <meta property="article:published_time" content="2024-03-04T09:30:00Z"></head>
+        <meta property="article:published_time" content="2024-03-04T09:30:00Z">
+        <style>.promo {{ color: red }}</style><script>window.trackReader("tracking pixel");</script></head>
         <body><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
         <article><h1>Council approves bridge</h1><p>{STORY}</p>
         <p>The mayor called the vote a turning point for the region and thanked residents for their patience.</p>
+        <script>document.write("injected by a script")</script><noscript>Enable scripts to read more</noscript>
         </article><footer>Copyright 2024 Town Herald. All rights reserved. Call us: +44 20 7946 0958</footer>
         </body></html>""",
         encoding="utf-8",
@@ -46,7 +48,7 @@ def test_html_is_extracted_with_metadata_and_without_page_chrome(tmp_path: Path)
     assert article.published_at == "2024-03-04"
     assert STORY in article.text.replace("\n", " ")
     assert "turning point" in article.text
-    for junk in ("Home", "Sport", "Copyright", "+44"):
+    for junk in ("Home", "Sport", "Copyright", "+44", "color", "tracking", "injected", "Enable scripts"):
         assert junk not in article.text
 
 
