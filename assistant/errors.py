@@ -71,13 +71,17 @@ def disk_full_said(where: str) -> Iterator[None]:
 
 
 def _disk_full(exc: BaseException | None) -> str | None:
-    seen = 0
-    while exc is not None and seen < 10:
+    """What says the disk is full in `exc` or the exceptions it came from (ten at most), else None."""
+    for _ in range(10):
+        if exc is None:
+            break
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return os.strerror(exc.errno)
-        if "disk is full" in str(exc) or "No space left on device" in str(exc):
-            return "database or disk is full" if "disk is full" in str(exc) else "No space left on device"
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+        said = str(exc)
+        for words in ("database or disk is full", "No space left on device"):
+            if words in said:
+                return words
+        exc = exc.__cause__ or exc.__context__
     return None
 
 

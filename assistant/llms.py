@@ -194,8 +194,8 @@ class _Gate:
             try:
                 yield
             finally:
+                self.held_s = 0.8 * self.held_s + 0.2 * (time.monotonic() - start)  # by the one holder
                 self._model.release()
-                self.held_s = 0.8 * self.held_s + 0.2 * (time.monotonic() - start)
         finally:
             with self._count:
                 self.inside -= 1

@@ -284,8 +284,8 @@ def _record(key: str, n: int, record: Any, max_bytes: int | None = None) -> Load
         return Skipped(where, f"record {n} has no 'body' text")
     if not isinstance(title, str) or not title.strip():
         return Skipped(where, f"record {n} has no 'title'")
-    if max_bytes and len(body) > max_bytes:
-        return Skipped(where, f"record {n}: {_too_large(len(body.encode()), max_bytes)}")
+    if max_bytes and (size := len(body.encode())) > max_bytes:  # bytes, as for a file (not characters)
+        return Skipped(where, f"record {n}: {_too_large(size, max_bytes)}")
     fields = {k: (str(v) if v is not None else None) for k, v in record.items() if k in _RECORD_FIELDS}
     fingerprint = _digest(json.dumps(fields, sort_keys=True).encode())
     url = fields.get("url")
