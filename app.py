@@ -14,7 +14,7 @@ from assistant.offline import stay_offline
 def main() -> None:
     stay_offline()
     from assistant.errors import AssistantError
-    from assistant.server import serve
+    from assistant.serve.server import serve
     from assistant.settings import load_settings
 
     try:

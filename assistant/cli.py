@@ -76,7 +76,7 @@ def index(
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (.txt, .md, .html, .json, .jsonl): only new or changed ones are embedded."""
-    from assistant.store import Store
+    from assistant.store.chroma import Store
 
     settings = load_settings()
     store = Store(settings, create=True, any_model=rebuild)
@@ -142,7 +142,7 @@ class _Progress:
 @_edge
 def articles(as_json: JsonOpt = False) -> None:
     """List the indexed articles."""
-    from assistant.store import Store
+    from assistant.store.chroma import Store
 
     infos = Store(load_settings()).list_articles()
     if as_json:
@@ -159,7 +159,7 @@ def show(
     article_id: Annotated[str, typer.Argument(help="An id from `assistant articles`.")], as_json: JsonOpt = False
 ) -> None:
     """Show one article's metadata and clean text."""
-    from assistant.store import Store
+    from assistant.store.chroma import Store
 
     info, text = Store(load_settings()).article(article_id)
     if as_json:
@@ -181,9 +181,9 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the passages that best match a query (the hybrid retrieval that answers use)."""
-    from assistant.embedding import Embedder
-    from assistant.retrieval import Filters, Retriever
-    from assistant.store import Store
+    from assistant.retrieve.hybrid import Filters, Retriever
+    from assistant.store.chroma import Store
+    from assistant.store.embedding import Embedder
 
     settings = load_settings()
     store = Store(settings)
@@ -255,7 +255,7 @@ def chat(
 @_edge
 def serve() -> None:
     """Start the web app: chat at /, widget at /widget.js, API at /api (ASSISTANT_HOST, ASSISTANT_PORT)."""
-    from assistant.server import serve as run
+    from assistant.serve.server import serve as run
 
     run(load_settings())
 
@@ -268,7 +268,7 @@ app.add_typer(keys, name="keys")
 @_edge
 def keys_add(name: Annotated[str, typer.Argument(help="Who or which site holds the key.")]) -> None:
     """Make a reader key; it is printed once (only its hash is kept)."""
-    from assistant.access import ReaderKeys
+    from assistant.serve.access import ReaderKeys
 
     settings = load_settings()
     key = ReaderKeys(settings.reader_keys_path()).add(name)
@@ -280,7 +280,7 @@ def keys_add(name: Annotated[str, typer.Argument(help="Who or which site holds t
 @_edge
 def keys_revoke(name: Annotated[str, typer.Argument(help="The name the key was made for.")]) -> None:
     """Revoke a reader key: running apps refuse it from their next request."""
-    from assistant.access import ReaderKeys
+    from assistant.serve.access import ReaderKeys
 
     ReaderKeys(load_settings().reader_keys_path()).revoke(name)
     typer.echo(f"revoked the reader key of {name!r}")
@@ -290,14 +290,14 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The name the key was m
 @_edge
 def keys_list() -> None:
     """The reader keys' names and when they were made (the keys themselves are not kept)."""
-    from assistant.access import ReaderKeys
+    from assistant.serve.access import ReaderKeys
 
     for k in ReaderKeys(load_settings().reader_keys_path()).all():
         typer.echo(f"{k.name}\t{k.created}")
 
 
 def _assistant(llm: str | None) -> Any:
-    from assistant.answering import Assistant, checked_backend
+    from assistant.answer.pipeline import Assistant, checked_backend
 
     if llm is not None:
         checked_backend(llm)  # before the models load
@@ -305,14 +305,14 @@ def _assistant(llm: str | None) -> Any:
 
 
 def _filters(assistant: Any, source: str | None, since: str | None, until: str | None, as_of: str | None) -> Any:
-    from assistant.retrieval import Filters
+    from assistant.retrieve.hybrid import Filters
 
     return Filters.checked(source, since, until, (a.source for a in assistant.store.list_articles()), as_of)
 
 
 def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, filters: Any) -> Any:
     """Print the answer as it is generated, then its checked form and its citations."""
-    from assistant.answering import Answer
+    from assistant.types import Answer
 
     streamed: list[str] = []
     answer: Any = None
@@ -399,10 +399,11 @@ def evaluate(
     A RealTimeQA file or folder (its weekly *_qa.jsonl with the *_gcs.jsonl beside them, or prepared
     questions-YYYY.jsonl) is answered over an index of the weeks' articles, built at first and then reused.
     A claims file (labelled answer sentences with their spans) measures the citation check alone."""
-    from assistant import claims, comparison, evaluation
-    from assistant import realtimeqa as rtqa
-    from assistant import testset as sets
-    from assistant.report import render_html, render_text
+    from assistant.evaluate import claims, comparison
+    from assistant.evaluate import realtimeqa as rtqa
+    from assistant.evaluate import runs as evaluation
+    from assistant.evaluate import testset as sets
+    from assistant.evaluate.report import render_html, render_text
 
     bounds = comparison.parse_bounds(fail_under or [], claims.METRICS if claims.recognise(testset) else None)
     for option, path in (("--json", json_path), ("--report", report)):
@@ -440,10 +441,10 @@ def evaluate(
         cases = sets.spread(sets.load(testset), limit)
         settings = load_settings()
     if llm is not None:
-        from assistant.answering import checked_backend
+        from assistant.answer.pipeline import checked_backend
 
         checked_backend(llm)  # before the models load
-    from assistant.answering import Assistant
+    from assistant.answer.pipeline import Assistant
 
     assistant = Assistant(settings)
     progress = _Progress(assistant.settings.progress_seconds, "evaluating", "case")
@@ -470,13 +471,14 @@ def _evaluate_claims(
 ) -> None:
     """Run the citation check on every labelled pair of a claims file and print its figures: the check a
     backend's answers get (`--llm`; the extractive backend's is the one without a model)."""
-    from assistant import claims, comparison
-    from assistant.answering import checked_backend, sentence_judge
-    from assistant.citations import verdict
-    from assistant.embedding import Embedder
-    from assistant.evidence import EvidenceSelector
-    from assistant.llms import make_llm
-    from assistant.prompts import Prompts
+    from assistant.answer.evidence import EvidenceSelector
+    from assistant.answer.llms import make_llm
+    from assistant.answer.messages import sentence_judge
+    from assistant.answer.pipeline import checked_backend
+    from assistant.answer.prompts import Prompts
+    from assistant.cite.check import verdict
+    from assistant.evaluate import claims, comparison
+    from assistant.store.embedding import Embedder
 
     found = claims.load(path, articles)
     pairs = found.pairs
@@ -514,9 +516,9 @@ def _evaluate_claims(
 
 def _index_into(settings: Any, paths: list[Path], store: Any = None, prune: bool = False) -> Any:
     """Index `paths` with `settings` (only new or changed articles are embedded), with progress on stderr."""
-    from assistant.embedding import Embedder
-    from assistant.indexer import Indexer
-    from assistant.store import Store
+    from assistant.ingest.indexer import Indexer
+    from assistant.store.chroma import Store
+    from assistant.store.embedding import Embedder
 
     progress = _Progress(settings.progress_seconds)
     keywords = _Progress(settings.progress_seconds, "keyword index")

@@ -96,3 +96,76 @@ class Passage:
     text: str
     score: float  # fused relevance, 1.0 for the best passage
     similarity: float | None = None  # cosine similarity to the question, when the dense ranking found it
+
+
+@dataclass(frozen=True)
+class Evidence:
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    start: int
+    end: int
+    quote: str  # == the article's clean text[start:end]
+    score: float
+
+    @property
+    def span(self) -> tuple[str, int, int]:
+        return self.article_id, self.start, self.end
+
+
+@dataclass(frozen=True)
+class Citation(Evidence):
+    """An evidence sentence the answer cites, and whether the sentences citing it are supported by it."""
+
+    supported: bool = False
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str  # without its markers
+    citations: tuple[int, ...]
+    supported: bool
+    support: float
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange. `evidence` is what that turn showed the model (keeps its numbers)."""
+
+    question: str
+    answer: str
+    evidence: tuple[Evidence, ...] = ()
+    generated: str | None = None  # the model's own words, given back to it verbatim (its prefix cache holds them)
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    sentences: list[Sentence]
+    passages: list[Passage]
+    evidence: list[Evidence]  # shown to the model in this turn (new numbers only)
+    llm: str
+    relevance: float
+    p_answerable: float | None = None  # the model's probability that the sources state the answer
+    notice: str | None = None
+    timings: dict[str, float | int | None] = field(default_factory=dict)
+    generated: str | None = None  # what the model wrote, before the citation check (None: no model)
+    # for a question about time ("when", "this week"): the days of the cited articles, "Reported on 8 January 2025"
+    reported: str | None = None
+
+    def turn(self) -> Turn:
+        # a refused answer is given back as the refusal, not as the words the model was refused for
+        return Turn(self.question, self.answer, tuple(self.evidence), None if self.refused else self.generated)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["sentences"] = [
+            {"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences
+        ]
+        return data

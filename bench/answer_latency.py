@@ -58,11 +58,11 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="an existing index of the bundled articles")
     args = parser.parse_args()
     stay_offline()
-    from assistant.answering import Assistant
-    from assistant.embedding import Embedder
-    from assistant.indexer import Indexer
+    from assistant.answer.pipeline import Assistant
+    from assistant.ingest.indexer import Indexer
     from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.store.chroma import Store
+    from assistant.store.embedding import Embedder
 
     tmp = tempfile.TemporaryDirectory()
     settings = Settings(index_dir=args.index or Path(tmp.name) / "index")

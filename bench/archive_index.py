@@ -78,7 +78,7 @@ def floor(corpus: Path) -> tuple[float, int]:
     """Seconds for bare float32 encoding of every article's text in 96-token windows, and the token count."""
     from sentence_transformers import SentenceTransformer
 
-    from assistant.embedding import model_path
+    from assistant.store.embedding import model_path
 
     model = SentenceTransformer(str(model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True)
     tokenizer = model.tokenizer
@@ -99,7 +99,7 @@ def encoded_tokens(index_dir: Path) -> int:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from assistant.embedding import Embedder
+    from assistant.store.embedding import Embedder
 
     client = chromadb.PersistentClient(path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False))
     articles = client.get_collection("news_articles")

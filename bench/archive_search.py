@@ -52,11 +52,11 @@ def main() -> None:
     from assistant.offline import stay_offline
 
     stay_offline()
-    from assistant.embedding import Embedder
-    from assistant.retrieval import Retriever
+    from assistant.retrieve.hybrid import Retriever
     from assistant.settings import Settings
-    from assistant.store import Store
-    from assistant.terms import terms
+    from assistant.store.chroma import Store
+    from assistant.store.embedding import Embedder
+    from assistant.text.terms import terms
 
     started = time.perf_counter()
     settings = Settings(index_dir=args.index, embed_precision=args.precision)

@@ -23,17 +23,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant import cleaning as new  # noqa: E402
 from assistant.errors import ArticleError  # noqa: E402
+from assistant.ingest import cleaning as new  # noqa: E402
 from assistant.types import Draft  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "realtimeqa"
 
 
 def _old(rev: str) -> object:
-    source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:assistant/cleaning.py"], capture_output=True, text=True, check=True
-    ).stdout
+    # the module moved into assistant/ingest/ with the stage subpackages; older revisions have it at the top
+    for where in ("assistant/ingest/cleaning.py", "assistant/cleaning.py"):
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{where}"], capture_output=True, text=True)
+        if shown.returncode == 0:
+            break
+    shown.check_returncode()
+    source = shown.stdout
     path = Path(tempfile.mkdtemp()) / "cleaning_old.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("cleaning_old", path)

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sentences() -> list[str]:
-    from assistant.cleaning import clean
-    from assistant.loaders import Loaded, load
+    from assistant.ingest.cleaning import clean
+    from assistant.ingest.loaders import Loaded, load
 
     found: list[str] = []
     for path in sorted((ROOT / "articles").iterdir()):
@@ -62,10 +62,10 @@ def main() -> None:
     args = parser.parse_args()
     stay_offline()
 
-    from assistant.embedding import Embedder
-    from assistant.indexer import Indexer
+    from assistant.ingest.indexer import Indexer
     from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.store.chroma import Store
+    from assistant.store.embedding import Embedder
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
@@ -84,9 +84,9 @@ def main() -> None:
         # bare encode between pipeline runs, each run compared with the bare runs just before and after it,
         # so neither side gains from running first or last; the median round is the figure (this machine's
         # bare encode alone varies by 15-20% within one process)
-        from assistant.cleaning import clean
-        from assistant.indexer import embed_input
-        from assistant.loaders import Loaded, load
+        from assistant.ingest.cleaning import clean
+        from assistant.ingest.indexer import embed_input
+        from assistant.ingest.loaders import Loaded, load
 
         chunker = Indexer(settings, Store(settings, create=True), embedder).chunker()
         articles = [clean(i.draft) for p in sorted(corpus.iterdir()) for i in load(p) if isinstance(i, Loaded)]

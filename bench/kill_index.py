@@ -40,12 +40,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 from archive_index import SHARED, write_corpus  # noqa: E402
 
-from assistant.answering import Assistant  # noqa: E402
-from assistant.embedding import Embedder  # noqa: E402
+from assistant.answer.pipeline import Assistant  # noqa: E402
 from assistant.errors import IndexMissingError  # noqa: E402
-from assistant.lexical import LexicalIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.store import Store  # noqa: E402
+from assistant.store.chroma import Store  # noqa: E402
+from assistant.store.embedding import Embedder  # noqa: E402
+from assistant.store.lexical import LexicalIndex  # noqa: E402
 
 Span = tuple[str, int, int]  # article id, start, end
 

@@ -19,10 +19,10 @@ for _name in [n for n in os.environ if n.startswith("ASSISTANT_")]:
     del os.environ[_name]  # the user's own settings must not leak into the tests
 stay_offline()
 
-from assistant.embedding import Embedder  # noqa: E402
-from assistant.indexer import Indexer  # noqa: E402
+from assistant.ingest.indexer import Indexer  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.store import Store  # noqa: E402
+from assistant.store.chroma import Store  # noqa: E402
+from assistant.store.embedding import Embedder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "articles"

@@ -45,9 +45,9 @@ def articles(folder: Path) -> dict[str, int]:
 def whole(folder: Path) -> list[str]:
     """What is wrong with the index as a new process opens it: a committed article without all its chunks, or a
     keyword index (synced, as the app syncs it) that does not hold exactly the committed chunks."""
-    from assistant.lexical import LexicalIndex
     from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.store.chroma import Store
+    from assistant.store.lexical import LexicalIndex
 
     settings = Settings(index_dir=folder / "index")
     store = Store(settings)

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from conftest import ROOT, RunningApp, start_app, stop_app
 
-from assistant.access import RateLimit, RateLimited, ReaderKeys, loopback, require_credential
 from assistant.errors import ConfigError
-from assistant.guards import cross_site
+from assistant.serve.access import RateLimit, RateLimited, ReaderKeys, loopback, require_credential
+from assistant.serve.guards import cross_site
 from assistant.settings import Settings
 
 TOKEN = "editor-secret-4f9a1c2e7b"

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import ARTICLES, index
 
-from assistant.answering import Assistant
-from assistant.embedding import Embedder
-from assistant.retrieval import Filters, Retriever
+from assistant.answer.pipeline import Assistant
+from assistant.retrieve.hybrid import Filters, Retriever
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
 from assistant.types import Article, Chunk
 
 pytestmark = pytest.mark.slow

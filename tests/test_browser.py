@@ -189,7 +189,7 @@ def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runnin
 def test_widget_passes_its_reader_key_and_a_revoked_key_stops_it(
     page: Any, keyed_app: tuple[RunningApp, Path], tmp_path: Path
 ) -> None:
-    from assistant.access import ReaderKeys
+    from assistant.serve.access import ReaderKeys
 
     app, file = keyed_app
     keys = ReaderKeys(file)

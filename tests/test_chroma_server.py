@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import free_port, index, start_app, start_chroma, stop_app
 
-from assistant.embedding import Embedder
 from assistant.errors import StoreError
-from assistant.retrieval import Retriever
+from assistant.retrieve.hybrid import Retriever
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
 
 pytestmark = pytest.mark.server
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES
 
-from assistant.chunking import Chunker
-from assistant.cleaning import clean
-from assistant.embedding import Embedder
-from assistant.loaders import Loaded, load
+from assistant.ingest.chunking import Chunker
+from assistant.ingest.cleaning import clean
+from assistant.ingest.loaders import Loaded, load
+from assistant.store.embedding import Embedder
 from assistant.types import Article, Draft
 
 

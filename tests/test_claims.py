@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import claims
 from assistant.cli import app
 from assistant.errors import CaseFileError
+from assistant.evaluate import claims
 from assistant.settings import Settings
 
 runner = CliRunner()

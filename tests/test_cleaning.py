@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import OBSERVER, PUTIN_KIM
 
-from assistant.cleaning import clean
-from assistant.dates import parse_date
 from assistant.errors import ArticleError
-from assistant.loaders import Loaded, load
+from assistant.ingest.cleaning import clean
+from assistant.ingest.loaders import Loaded, load
+from assistant.text.dates import parse_date
 from assistant.types import Article, Draft
 
 

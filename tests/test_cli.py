@@ -92,7 +92,7 @@ def test_rebuild_after_changing_the_embedding_model(
     settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same packaged weights named by their folder count as another model: the index must be rebuilt."""
-    from assistant.embedding import model_path
+    from assistant.store.embedding import model_path
 
     assert _run("index", str(corpus))[0] == 0
     monkeypatch.setenv("ASSISTANT_EMBED_MODEL", str(model_path("all-MiniLM-L6-v2")))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.citations import initialisms, unseen
-from assistant.contradictions import contradictions, hedged, negated, reversed_words
-from assistant.terms import Vocabulary, terms
+from assistant.cite.check import initialisms, unseen
+from assistant.cite.contradictions import contradictions, hedged, negated, reversed_words
+from assistant.text.terms import Vocabulary, terms
 
 SPAN = (
     "North Korea's leader Kim Jong-un shakes hands with Russia's President Vladimir Putin during their meeting "

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import Assistant
+from assistant.answer.pipeline import Assistant
 from assistant.cpu_features import cpu_flags, llama_build_problem, missing
-from assistant.embedding import Embedder
 from assistant.settings import Settings
+from assistant.store.embedding import Embedder
 
 
 @pytest.fixture(autouse=True)

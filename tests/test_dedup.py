@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from conftest import PUTIN_KIM
 
-from assistant import dedup
+from assistant.ingest import dedup
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import start_app, stop_app
 
-from assistant.lexical import LexicalIndex
+from assistant.store.lexical import LexicalIndex
 
 pytestmark = pytest.mark.server
 

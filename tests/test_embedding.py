@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import embedding
-from assistant.embedding import Embedder, model_path
 from assistant.errors import ConfigError
+from assistant.store import embedding
+from assistant.store.embedding import Embedder, model_path
 
 TEXTS = [
     "North Korea's leader Kim Jong-un met Russia's President Vladimir Putin at the Vostochny cosmodrome.",
@@ -94,7 +94,7 @@ def test_a_used_encoder_can_be_dropped_again_and_again(tmp_path: Path) -> None:
     # in a process of its own: the failure this guards against aborts or deadlocks the whole process
     probe = f"""
 import gc
-from assistant import embedding
+from assistant.store import embedding
 for _ in range(8):
     e = embedding.Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir={str(tmp_path)!r})
     e.encode(["one sentence", "another one", "a third"] * 20)
@@ -133,10 +133,10 @@ def test_indexing_with_openvino_never_imports_torch(tmp_path: Path) -> None:
     probe = f"""
 import sys
 from pathlib import Path
-from assistant.embedding import Embedder
-from assistant.indexer import Indexer
+from assistant.store.embedding import Embedder
+from assistant.ingest.indexer import Indexer
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store.chroma import Store
 settings = Settings(index_dir={str(tmp_path / "index")!r}, model_cache_dir={str(tmp_path)!r})
 embedder = Embedder.from_settings(settings)
 assert embedder.backend == "openvino"
@@ -161,7 +161,7 @@ def test_loading_the_model_sends_no_telemetry() -> None:
         "from assistant.offline import stay_offline; stay_offline()\n"
         "import sys, multiprocessing\n"
         "from assistant.settings import Settings\n"
-        "from assistant.embedding import Embedder\n"
+        "from assistant.store.embedding import Embedder\n"
         "Embedder.from_settings(Settings()).encode(['a sentence'])\n"
         "print([m for m in sys.modules if m.startswith('openvino_telemetry') and sys.modules[m] is not None],"
         " len(multiprocessing.active_children()))\n"

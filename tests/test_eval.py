@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import evaluation
-from assistant.answering import Assistant
+from assistant.answer.pipeline import Assistant
 from assistant.cli import app
-from assistant.comparison import compare, parse_bounds, unmet
-from assistant.embedding import Embedder
 from assistant.errors import CaseFileError, ConfigError
-from assistant.evaluation import Run
-from assistant.metrics import METRICS
-from assistant.report import render_html, render_text
+from assistant.evaluate import runs as evaluation
+from assistant.evaluate.comparison import compare, parse_bounds, unmet
+from assistant.evaluate.metrics import METRICS
+from assistant.evaluate.report import render_html, render_text
+from assistant.evaluate.runs import Run
+from assistant.evaluate.testset import BUNDLED, Case, load, parse
 from assistant.settings import Settings
-from assistant.store import Store
-from assistant.testset import BUNDLED, Case, load, parse
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
 
 CASE = {"id": "c1", "question": "Who is Russia's defence minister?", "keywords": [["Soigu", "Shoigu"]]}
 

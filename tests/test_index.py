@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
 
-from assistant import indexer
-from assistant.cleaning import clean
-from assistant.embedding import Embedder
-from assistant.indexer import Indexer
-from assistant.retrieval import Retriever, _with_firsts
+from assistant.ingest import indexer
+from assistant.ingest.cleaning import clean
+from assistant.ingest.indexer import Indexer
+from assistant.retrieve.hybrid import Retriever, _with_firsts
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
 from assistant.types import Article, Chunk, Draft
 
 _SENTENCE_END = re.compile(r"[.!?”\"’)]$")
@@ -277,8 +277,8 @@ def test_an_article_that_cannot_be_chunked_is_skipped_by_name(
 ) -> None:
     """A chunk whose offsets could not be found (llama-index's splitter, before) stopped the whole run with an
     AssertionError: a chunker's failure on one article skips that article, named."""
-    from assistant.chunking import Chunker
     from assistant.errors import ArticleError
+    from assistant.ingest.chunking import Chunker
 
     real = Chunker.chunk
 

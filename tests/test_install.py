@@ -14,7 +14,9 @@ from conftest import ROOT
 CHECK = """
 import json, sys
 from assistant.settings import Settings
-from assistant import prompts, server, testset
+from assistant.answer import prompts
+from assistant.serve import server
+from assistant.evaluate import testset
 s = Settings()
 p = prompts.Prompts(s.prompts_dir)
 print(json.dumps({

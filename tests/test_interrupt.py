@@ -17,14 +17,14 @@ import pytest
 from conftest import ROOT, generate_corpus
 from typer.testing import CliRunner
 
-from assistant.cleaning import clean
 from assistant.cli import app
-from assistant.embedding import Embedder
-from assistant.indexer import Indexer
-from assistant.loaders import Loaded, load
-from assistant.retrieval import Retriever
+from assistant.ingest.cleaning import clean
+from assistant.ingest.indexer import Indexer
+from assistant.ingest.loaders import Loaded, load
+from assistant.retrieve.hybrid import Retriever
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
 
 pytestmark = pytest.mark.slow
 

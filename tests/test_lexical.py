@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLES, OBSERVER, PUTIN_KIM, index
 
-from assistant.embedding import Embedder
-from assistant.lexical import Entry, LexicalIndex
-from assistant.retrieval import Filters, Retriever
+from assistant.retrieve.hybrid import Filters, Retriever
 from assistant.settings import Settings
-from assistant.store import Store
-from assistant.terms import terms
+from assistant.store.chroma import Store
+from assistant.store.embedding import Embedder
+from assistant.store.lexical import Entry, LexicalIndex
+from assistant.text.terms import terms
 from assistant.types import Chunk
 
 QUERIES = [
@@ -56,9 +56,9 @@ def test_ranks_as_bm25s_did(bundled: Settings, tmp_path: Path) -> None:
 def test_kept_on_disk_and_merged_without_changing_a_ranking(
     bundled: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assistant.lexical
+    import assistant.store.lexical
 
-    monkeypatch.setattr(assistant.lexical, "_MERGE_TERMS", 7)  # merges go a few terms at a time: many batches
+    monkeypatch.setattr(assistant.store.lexical, "_MERGE_TERMS", 7)  # merges go a few terms at a time: many batches
     store = Store(bundled)
     entries = _entries(store)
     path = tmp_path / "lexical.sqlite3"

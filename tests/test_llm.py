@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from conftest import index
 
-from assistant.answering import Answer, Assistant
-from assistant.embedding import Embedder
-from assistant.model_file import ModelFileError, local_model
-from assistant.retrieval import Filters
+from assistant.answer.model_file import ModelFileError, local_model
+from assistant.answer.parts import parts
+from assistant.answer.pipeline import Assistant
+from assistant.retrieve.hybrid import Filters
 from assistant.settings import Settings
+from assistant.store.embedding import Embedder
+from assistant.types import Answer
 
 pytestmark = pytest.mark.llm
 
@@ -78,7 +80,7 @@ def test_a_question_both_articles_answer_gets_a_part_from_each(
     answer = assistant.ask(
         "Which US officials warned against an arms deal between Russia and North Korea?", llm="local"
     )
-    assert len(assistant._parts(answer.evidence)) == 2
+    assert len(parts(answer.evidence, assistant.settings.per_article)) == 2
     assert "Kirby" in answer.answer and "Sullivan" in answer.answer
     assert len({c.article_id for c in answer.citations if c.supported}) == 2
     assert all(s.supported for s in answer.sentences)
@@ -196,7 +198,7 @@ def _wait_for(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
 def test_damaged_model_parts_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     part = tmp_path / "part01.bin"
     part.write_bytes(b"not a model")
-    monkeypatch.setattr("assistant.model_file.part_paths", lambda: [part])
+    monkeypatch.setattr("assistant.answer.model_file.part_paths", lambda: [part])
     with pytest.raises(ModelFileError, match="sha256"):
         local_model(tmp_path / "cache")
     assert not list((tmp_path / "cache").iterdir())  # nothing half-written is left behind
@@ -223,11 +225,11 @@ def test_the_citation_check_marks_what_contradicts_its_span(
     bundled: Settings, embedder: Embedder, model_path: Path
 ) -> None:
     """The sentences of issue 20: word overlap and similarity passed both (support 0.78 and 0.79)."""
-    from assistant import citations
-    from assistant.answering import sentence_judge
-    from assistant.evidence import Evidence
-    from assistant.llms import make_llm
-    from assistant.prompts import Prompts
+    from assistant.answer.llms import make_llm
+    from assistant.answer.messages import sentence_judge
+    from assistant.answer.prompts import Prompts
+    from assistant.cite import check as citations
+    from assistant.types import Evidence
 
     span = (
         "North Korea's leader Kim Jong-un shakes hands with Russia’s President Vladimir Putin during their meeting "

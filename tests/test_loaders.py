@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cleaning import clean
 from assistant.errors import ArticleError
-from assistant.loaders import Loaded, Skipped, count, expand, load
+from assistant.ingest.cleaning import clean
+from assistant.ingest.loaders import Loaded, Skipped, count, expand, load
 
 STORY = (
     "The city council approved the new bridge on Monday after a long debate. "

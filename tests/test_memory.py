@@ -8,7 +8,7 @@ import platform
 
 import pytest
 
-from assistant.memory import give_back
+from assistant.ingest.memory import give_back
 
 
 def _rss_mb() -> float:

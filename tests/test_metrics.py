@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import metrics as m
-from assistant.metrics import CitedSentence
+from assistant.evaluate import metrics as m
+from assistant.evaluate.metrics import CitedSentence
 
 GOLD = "Russian Defence Minister Sergei Soigu hinted at the possibility of joint military exercises."
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from conftest import RunningApp
 
-from assistant.llms import Busy, _Gate
+from assistant.answer.llms import Busy, _Gate
 
 
 def test_one_holds_the_queue_waits_and_one_more_is_told_to_retry() -> None:

@@ -9,11 +9,11 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import Chunker
-from assistant.citations import MARKER, parse
-from assistant.cleaning import clean
-from assistant.embedding import Embedder
+from assistant.cite.check import MARKER, parse
 from assistant.errors import ArticleError
+from assistant.ingest.chunking import Chunker
+from assistant.ingest.cleaning import clean
+from assistant.store.embedding import Embedder
 from assistant.types import Article, Draft
 
 WORDS = st.text(

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import metrics, realtimeqa, testset
 from assistant.cli import app
 from assistant.errors import CaseFileError
+from assistant.evaluate import metrics, realtimeqa, testset
 from assistant.settings import Settings
 
 MAYOR = (

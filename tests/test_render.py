@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from assistant import render
-from assistant.answering import Answer
-from assistant.citations import Sentence
+from assistant.serve import render
+from assistant.types import Answer, Sentence
 
 
 def _span(key: str, start: int, end: int, text: str) -> render.Span:

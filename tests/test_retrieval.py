@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from conftest import index
 
-from assistant import recency
-from assistant.dates import to_timestamp
-from assistant.embedding import Embedder
 from assistant.errors import ConfigError
-from assistant.retrieval import Filters, Retriever, _diverse, _fused_order, _prefer, _with_firsts
+from assistant.retrieve import recency
+from assistant.retrieve.hybrid import Filters, Retriever, _diverse, _fused_order, _prefer, _with_firsts
 from assistant.settings import Settings
-from assistant.store import Hit, Store
-from assistant.terms import terms
+from assistant.store.chroma import Hit, Store
+from assistant.store.embedding import Embedder
+from assistant.text.dates import to_timestamp
+from assistant.text.terms import terms
 from assistant.types import Chunk
 
 STORY = "Kim Jong-un met Vladimir Putin at the Vostochny cosmodrome in Russia's Amur region on Wednesday."
@@ -152,7 +152,7 @@ def test_the_archive_as_a_llama_index_retriever(settings: Settings, embedder: Em
     article's clean text, and filters apply."""
     from llama_index.core.retrievers import BaseRetriever
 
-    from assistant.llama_retriever import ArchiveRetriever
+    from assistant.retrieve.llama_retriever import ArchiveRetriever
 
     _, store = index(settings, embedder, corpus)
     retriever = ArchiveRetriever(Retriever(settings, store, embedder), k=3)

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from conftest import ARTICLES
 
-from assistant.sentences import sentence_spans, split_sentences
+from assistant.text.sentences import sentence_spans, split_sentences
 
 AMERICAN = (
     "The U.S. Senate voted on Jan. 5. Mr. Smith, of Washington, D.C., said Sept. 3 was too late. "

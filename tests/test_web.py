@@ -12,7 +12,7 @@ import httpx
 import pytest
 from conftest import RunningApp
 
-from assistant.server import frame_ancestors, origin_regex
+from assistant.serve.server import frame_ancestors, origin_regex
 
 pytestmark = pytest.mark.server
 
@@ -193,12 +193,10 @@ def test_api_response_shapes_are_typed_and_match_the_answers(app_server: Running
     has exactly the fields of the dataclass it mirrors, so none is dropped from a response."""
     import dataclasses
 
-    from assistant import schemas
-    from assistant.answering import Answer, Citation
-    from assistant.evidence import Evidence
-    from assistant.indexer import Duplicate, IndexReport
-    from assistant.loaders import Skipped
-    from assistant.types import ArticleInfo, Passage
+    from assistant.ingest.indexer import Duplicate, IndexReport
+    from assistant.ingest.loaders import Skipped
+    from assistant.serve import schemas
+    from assistant.types import Answer, ArticleInfo, Citation, Evidence, Passage
 
     def names(cls: Any) -> set[str]:
         return {f.name for f in dataclasses.fields(cls)}
@@ -228,7 +226,7 @@ def test_api_response_shapes_are_typed_and_match_the_answers(app_server: Running
 
 
 def test_the_chat_offers_every_answer_backend_and_no_other() -> None:
+    from assistant.serve.web import MODES
     from assistant.settings import BACKENDS
-    from assistant.web import MODES
 
     assert sorted(mode for _, mode in MODES) == sorted(BACKENDS)

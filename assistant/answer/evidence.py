@@ -1,0 +1,185 @@
+"""Retrieved passages -> the few sentences worth showing the model, numbered, with exact offsets.
+
+A sentence scores by its embedding similarity to the question and by the share of the question's
+content words it contains; the best ones (no repeats, within a token budget) become evidence [1]..[n].
+The best score is the question's relevance: below `min_relevance` the assistant refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieve.questions import question_parts
+from assistant.store.embedding import Embedder
+from assistant.text.sentences import sentence_spans
+from assistant.text.terms import overlap, terms
+from assistant.types import Evidence, Passage
+
+# a sentence opening with one of these leans on the one before: show both
+_LEANS_BACK = re.compile(
+    r"^(?:(?:Nevertheless|However|Still|Yet|Instead|Meanwhile|Now|But|And|So|Also),?\s+)?"
+    r"(?:He|She|It|They|His|Her|Its|Their|This|These|That|Those|The two)\b",
+    re.I,
+)
+# so does one whose speaker is only a pronoun ("Japan, she added, had ...", "... appropriately”, he said.")
+_SPEAKER_PRONOUN = re.compile(
+    r"[,”\"’']\s*(?:he|she|they)\s+(?:said|says|added|adds|told|noted|warned|wrote|explained|continued)\b"
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    context: str  # the article title and the sentence before
+
+
+class EvidenceSelector:
+    def __init__(self, embedder: Embedder, max_sentences: int, max_tokens: int) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.max_tokens = max_tokens
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def select(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], float]:
+        """Evidence numbered 1..n, best first, and the relevance of the best sentence (0..1)."""
+        candidates = _candidates(passages)
+        if not candidates:
+            return [], 0.0
+        texts, contexts = [c.text for c in candidates], [c.context for c in candidates]
+        # each part of "Who is X, and where did Y?" is scored alone too, and its best sentence goes first
+        by_part = [self.score(part, texts, contexts) for part in question_parts(question)]
+        scores = np.max([self.score(question, texts, contexts), *by_part], axis=0)
+        top = float(scores.max())
+        part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * top]
+        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-scores, kind="stable"))])]
+        chosen: list[Evidence] = []
+        seen_spans: list[tuple[str, int, int]] = []
+        seen_words: list[set[str]] = []
+        budget = self.max_tokens
+        for i in order:
+            c, score = candidates[i], float(scores[i])
+            if len(chosen) >= self.max_sentences or (score < 0.6 * top and i not in part_tops):
+                break  # after the part tops, the order is by score: nothing later scores higher
+            span = (c.passage.article_id, c.start, c.end)
+            words = set(terms(c.text))
+            if any(a == span[0] and a_lo < c.end and c.start < a_hi for a, a_lo, a_hi in seen_spans) or any(
+                len(words & w) / max(1, len(words | w)) >= 0.8 for w in seen_words
+            ):
+                continue
+            cost = self.embedder.count_tokens(c.text) + 16  # the number, title and date around it
+            if cost > budget and chosen:
+                continue
+            budget -= cost
+            seen_spans.append(span)
+            seen_words.append(words)
+            p = c.passage
+            chosen.append(
+                Evidence(
+                    1 + len(chosen),
+                    p.article_id,
+                    p.title,
+                    p.source,
+                    p.published_at,
+                    c.start,
+                    c.end,
+                    c.text,
+                    round(score, 4),
+                )
+            )
+        return chosen, round(top, 4)
+
+    def score(self, question: str, sentences: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Relevance of each sentence to the question, 0..1.
+
+        0.6 x cosine similarity + 0.4 x share of the question's content words in the sentence (70%) and
+        in the sentence with its context, the article title and the sentence before (30%), plus
+        0.1 when the sentence holds the kind of thing the question asks for (a place for "where", a
+        date for "when", a name for "who", a number for "how many") beyond the question's own words.
+        """
+        q_terms = terms(question)
+        vectors = self.vectors([question, *sentences])
+        cosine = vectors[1:] @ vectors[0]
+        contexts = contexts or [""] * len(sentences)
+        lexical = np.array(
+            [
+                0.7 * overlap(q_terms, terms(s)) + 0.3 * overlap(q_terms, terms(f"{c} {s}"))
+                for s, c in zip(sentences, contexts, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        bonus = np.array([answer_kind_bonus(question, s) for s in sentences], dtype=np.float32)
+        return np.asarray(np.clip(0.6 * np.clip(cosine, 0, 1) + 0.4 * lexical + bonus, 0, 1))
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings, remembered per text: the same sentences come back question after question."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing), strict=True):
+                self._vectors[text] = vector
+            if len(self._vectors) > 50_000:
+                self._vectors.clear()
+                return self.vectors(texts)
+        return np.stack([self._vectors[t] for t in texts])
+
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+_KINDS = (
+    (re.compile(r"^\s*(?:in )?(?:what|which) year\b", re.I), re.compile(r"\b(?:19|20)\d\d\b")),
+    (re.compile(r"^\s*when\b|(?:what|which) (?:day|date|month|time)s?\b", re.I), re.compile(rf"\b(?:{_MONTH})\b")),
+    (
+        re.compile(r"^\s*how (?:many|much|long|far|old)\b", re.I),
+        re.compile(
+            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion"
+            r"|twice|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b",  # "the seventh time": a count
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"^\s*(?:where|in which|at which|which (?:city|place|country|region))\b", re.I),
+        re.compile(r"\b(?:in|at|to|near|from)\s+(?:the\s+)?[A-Z][\w’'-]+"),
+    ),
+    (re.compile(r"^\s*(?:who|whom|whose)\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+")),
+)
+
+
+def answer_kind_bonus(question: str, sentence: str) -> float:
+    """0.1 when `sentence` has what a wh-question asks for, outside the words of the question itself."""
+    asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)}
+    for kind, found in _KINDS:
+        if kind.search(question):
+            for match in found.finditer(sentence):
+                words = {w.lower() for w in re.findall(r"[\w’'-]+", match.group())} - {
+                    "in",
+                    "at",
+                    "to",
+                    "near",
+                    "from",
+                    "the",
+                }
+                if words - asked:
+                    return 0.1
+            return 0.0
+    return 0.0
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    for p in passages:
+        spans = sentence_spans(p.text, offset=p.start)
+        for j, (lo, hi) in enumerate(spans):
+            text = p.text[lo - p.start : hi - p.start]
+            if len(terms(text)) < 3:  # headings, bylines, datelines
+                continue
+            if j > 0 and (_LEANS_BACK.match(text) or _SPEAKER_PRONOUN.search(text)):
+                lo = spans[j - 1][0]
+                text = p.text[lo - p.start : hi - p.start]
+            before = p.text[spans[j - 1][0] - p.start : spans[j - 1][1] - p.start] if j > 0 else ""
+            out.append(_Candidate(p, lo, hi, text, f"{p.title} {before}"))
+    return out
