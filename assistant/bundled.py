@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARE = "share/news-assistant/"
+# the chat's example questions, about the bundled articles (articles/): shown only while those are indexed
+QUESTIONS = ("Where did Putin and Kim meet?", "Who is the Russian defence minister?", "What did the US say?")
 
 
 def bundled(relative: str, installed: str) -> Path:

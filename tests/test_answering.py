@@ -553,3 +553,27 @@ def test_citation_numbers_go_on_past_turns_out_of_the_window(bundled: Settings, 
     earlier = {e.n: e.span for e in first.evidence}
     for e in third.evidence:
         assert earlier.get(e.n, e.span) == e.span, (e.n, e.quote)  # a number never names another sentence
+
+
+def test_examples_and_the_seed_set_are_offered_only_while_the_bundled_articles_are_indexed(
+    bundled: Settings, settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    from assistant.serve.service import Service
+
+    on_bundled = Service(bundled.model_copy(update={"preload_model": False})).start()
+    on_bundled.assistant(wait=120)
+    assert on_bundled.bundled_indexed() and on_bundled.examples()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "port.txt").write_text(
+        "Dockworkers strike in Rotterdam\n\nDockworkers in Rotterdam went on strike on Monday over pay. "
+        "The port authority said ships were waiting offshore.\n",
+        encoding="utf-8",
+    )
+    index(settings, embedder, other)
+    elsewhere = Service(settings.model_copy(update={"preload_model": False})).start()
+    elsewhere.assistant(wait=120)
+    assert not elsewhere.bundled_indexed() and elsewhere.examples() == []
+    index(settings, embedder, other, ARTICLES)  # the bundled articles added: now they fit
+    assert elsewhere.bundled_indexed() and elsewhere.examples()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -306,3 +307,85 @@ def test_evaluation_tab_runs_the_seed_set_and_shows_the_report(page: Any, app_se
     report.locator("svg").first.wait_for()
     assert report.locator("table").count() >= 2
     page.screenshot(path=ARTIFACTS / "evaluation.png", full_page=False)
+
+
+def _local(page: Any, app_server: RunningApp, question: str) -> None:
+    """Asks `question` of the local model and waits until its answer is being written."""
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.get_by_text("Answer mode and filters").click()
+    page.get_by_label("Local model").check()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    page.locator("#chatbot .bot .streaming").wait_for(timeout=ANSWER_TIMEOUT)
+
+
+def _model_freed(app_server: RunningApp, within: float) -> float | None:
+    """Seconds until /api/health says no answer holds or waits for the model, or None if not within `within`."""
+    import time
+
+    start = time.monotonic()
+    while time.monotonic() - start < within:
+        if httpx.get(f"{app_server.url}/api/health").json()["model_queue"] == 0:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
+
+
+def test_stop_ends_the_answer_and_frees_the_model(page: Any, app_server: RunningApp) -> None:
+    _local(page, app_server, "What did the US say about the summit, and what did Japan and South Korea say?")
+    assert page.locator("#ask").is_hidden() and page.locator("#stop").is_visible()  # Stop in place of Ask
+    page.locator("#stop").click()
+    answer = page.locator("#chatbot .bot").last
+    answer.get_by_text("Stopped.").wait_for()
+    freed = _model_freed(app_server, within=8)
+    assert freed is not None, "the model was still held 8 s after Stop"
+    assert answer.locator("a.cite").count() == 0  # the unfinished text stays, unchecked, and never completes
+    assert page.locator("#ask").is_visible() and page.locator("#stop").is_hidden()
+    page.screenshot(path=ARTIFACTS / "stopped.png")
+    # the conversation goes on: the next question is answered
+    page.get_by_label("Fast extractive (no model)").check()
+    assert "Peskov" in ask(page, "Who is the Kremlin spokesperson?").inner_text()
+
+
+def test_closing_the_tab_mid_answer_frees_the_model(browser: Any, app_server: RunningApp) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _local(page, app_server, "What did the US say about the summit, and what did Japan and South Korea say?")
+    assert httpx.get(f"{app_server.url}/api/health").json()["model_queue"] == 1
+    context.close()
+    assert _model_freed(app_server, within=8) is not None, "the model was still held 8 s after the tab closed"
+
+
+def _retried(scope: Any) -> None:
+    """Two questions asked in `scope` (a page or the widget's frame), then Retry on the last answer: the same
+    two questions, the last answered anew in its place."""
+    ask(scope, "Who is the Russian defence minister?")
+    ask(scope, "Who is the Kremlin spokesperson?")
+    scope.locator("#chatbot .bot").last.hover()
+    scope.locator("#chatbot").get_by_role("button", name="Retry").last.click()
+    expected = ["Who is the Russian defence minister?", "Who is the Kremlin spokesperson?"]
+    for _ in range(300):  # the two messages go, then the question comes back with its new answer
+        users = [u.strip() for u in scope.locator("#chatbot .user").all_inner_texts()]
+        last = scope.locator("#chatbot .bot").last
+        if users == expected and last.locator(".working, .streaming").count() == 0 and "Peskov" in last.inner_text():
+            break
+        time.sleep(0.1)
+    assert users == expected
+    assert scope.locator("#chatbot .bot").count() == 2
+    assert "Peskov" in scope.locator("#chatbot .bot").last.inner_text()
+
+
+def test_retry_answers_the_last_question_again_in_its_place(page: Any, app_server: RunningApp) -> None:
+    page.goto(f"{app_server.url}/", wait_until="load")
+    page.locator("#status").get_by_text("articles indexed").wait_for()
+    _retried(page)
+
+
+def test_the_widget_retries_too(page: Any, host_page: str) -> None:
+    """The widget's chat is the page's (chat.build, Stop included; the widget answers with the app's backend,
+    extractive here, too fast to stop: Stop is tested on the page)."""
+    page.goto(host_page, wait_until="load")
+    page.locator(".naw-button").click()
+    frame = page.frame_locator(".naw-frame")
+    frame.locator("#question textarea").wait_for(timeout=30_000)
+    _retried(frame)

@@ -144,7 +144,7 @@ def run(
         progress(0, len(cases))
     results = []
     for i, case in enumerate(cases, 1):
-        results.append(_run_case(case, assistant, backend, _gold_articles(case, infos)))
+        results.append(_run_case(case, assistant, backend, gold_articles(case, infos)))
         if progress:
             progress(i, len(cases))
     types = sorted({r.type for r in results})
@@ -343,7 +343,7 @@ def _failures(r: CaseResult, llm: str) -> list[str]:
     return out
 
 
-def _gold_articles(case: Case, infos: Sequence[ArticleInfo]) -> set[str] | None:
+def gold_articles(case: Case, infos: Sequence[ArticleInfo]) -> set[str] | None:
     """Ids of the indexed articles that the case's `article` names (by id, title, path, file name or url)."""
     if not case.article:
         return None
@@ -362,7 +362,7 @@ def _warnings(cases: Sequence[Case], infos: Sequence[ArticleInfo], results: list
         f"{', '.join(map(repr, c.article[:3]))}{' ...' if len(c.article) > 3 else ''} "
         f"{'is' if len(c.article) == 1 else 'are'} in the index"
         for c in cases
-        if c.article and not _gold_articles(c, infos)
+        if c.article and not gold_articles(c, infos)
     ]
     other = [r for r in results if r.error is None and r.llm != llm]
     if other:

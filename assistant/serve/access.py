@@ -233,3 +233,22 @@ class Access:
         if count:
             self.questions.take(client)  # per address: a site's key is shared by all of its readers
         return holder or client
+
+
+def event_reader(access: Access, request: Any, *, count: bool = True) -> None:
+    """The reader check of a Gradio event (`gr.Request`); the key may come in the page's address (the widget's
+    ?key=). None: called in-process, not over HTTP."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if request is None:
+        return
+    headers, cookies = dict(request.headers), dict(request.cookies)
+    query = dict(parse_qsl(urlsplit(headers.get("referer", "")).query))
+    query.update(dict(request.query_params))
+    access.reader(headers, cookies, query, client_address(request), count=count)
+
+
+def event_editor(access: Access, request: Any) -> None:
+    """The editor check of a Gradio event."""
+    if request is not None:
+        access.editor(dict(request.headers), dict(request.cookies))

@@ -53,9 +53,12 @@ def answer_html(answer: Answer, spans: dict[str, Span]) -> str:
     return notice + "<p>" + " ".join(_sentence(s, spans) for s in answer.sentences) + "</p>" + reported
 
 
+CURSOR = '<span class="cursor" aria-hidden="true">▍</span>'
+
+
 def streaming_html(text: str) -> str:
     """The answer as it is being generated: plain text, markers not yet checked."""
-    return f'<p class="streaming">{escape(text)}<span class="cursor" aria-hidden="true">▍</span></p>'
+    return f'<p class="streaming">{escape(text)}{CURSOR}</p>'
 
 
 def working_html(message: str) -> str:

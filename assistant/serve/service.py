@@ -57,6 +57,7 @@ class Service:
         self._assistant: Assistant | None = None
         self._loaded = threading.Event()
         self._writing = threading.Lock()  # one upload or removal at a time
+        self._bundled: tuple[str, bool] | None = None  # (store generation, bundled articles indexed)
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -139,6 +140,29 @@ class Service:
         from assistant.evaluate import runs as evaluation
 
         return evaluation.run(cases, self.assistant(), llm=llm, progress=progress, name=name)
+
+    def bundled_indexed(self) -> bool:
+        """Whether the bundled articles (those the seed set and the example questions are about) are indexed;
+        read again only after articles are committed or removed."""
+        from assistant.evaluate import runs, testset
+
+        store = self.assistant().store
+        generation = store.generation()
+        if self._bundled is None or self._bundled[0] != generation:
+            infos = store.list_articles()
+            cases = [c for c in testset.load(testset.BUNDLED) if c.article]
+            self._bundled = generation, bool(cases) and all(runs.gold_articles(c, infos) for c in cases)
+        return self._bundled[1]
+
+    def examples(self) -> list[str]:
+        """Example questions for the chat: those about the bundled articles while they are indexed, else none
+        (questions about two articles of 2023 would mislead on any other archive)."""
+        from assistant.bundled import QUESTIONS
+
+        try:
+            return list(QUESTIONS) if self.status.ready and self.bundled_indexed() else []
+        except AssistantError:
+            return []
 
     # --- articles --------------------------------------------------------------------------------
 

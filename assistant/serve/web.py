@@ -5,8 +5,6 @@ Both call the one `Service`; HTML comes from `render`, interactivity from `stati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,21 +12,15 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.errors import AssistantError
-from assistant.serve import render
+from assistant.serve import chat, render
+from assistant.serve.access import event_editor, event_reader
+from assistant.serve.chat import MODES
 
 if TYPE_CHECKING:
     from assistant.serve.access import Access
     from assistant.serve.service import Service
-    from assistant.types import Turn
 
 STATIC = Path(__file__).parent / "static"
-ALL_SOURCES = "All sources"
-MODES = [
-    ("Local model", "local"),
-    ("Fast extractive (no model)", "extractive"),
-    ("Hosted (OpenAI-compatible)", "openai"),
-]
-EXAMPLES = ["Where did Putin and Kim meet?", "Who is the Russian defence minister?", "What did the US say?"]
 
 
 def theme() -> Any:
@@ -62,33 +54,6 @@ def head() -> str:
     return f"<script>{(STATIC / 'chat.js').read_text()}</script>"
 
 
-@dataclass
-class Conversation:
-    """One browser tab's conversation: the turns the model sees, and every span cited so far."""
-
-    turns: list[Turn] = field(default_factory=list)
-    spans: dict[str, render.Span] = field(default_factory=dict)
-
-
-def reader(access: Access, request: gr.Request | None, *, count: bool = True) -> None:
-    """The access check of a reader's event; the key may come in the page's address (the widget's ?key=)."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    from assistant.serve.access import client_address
-
-    if request is None:  # called in-process, not over HTTP
-        return
-    headers, cookies = dict(request.headers), dict(request.cookies)
-    query = dict(parse_qsl(urlsplit(headers.get("referer", "")).query))
-    query.update(dict(request.query_params))
-    access.reader(headers, cookies, query, client_address(request), count=count)
-
-
-def editor(access: Access, request: gr.Request | None) -> None:
-    if request is not None:
-        access.editor(dict(request.headers), dict(request.cookies))
-
-
 def build(service: Service, access: Access, *, compact: bool = False) -> gr.Blocks:
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False, fill_height=compact) as page:
@@ -101,142 +66,20 @@ def build(service: Service, access: Access, *, compact: bool = False) -> gr.Bloc
         timer = gr.Timer(1.0)
         timer.tick(lambda: _poll(service), None, [status, timer], api_visibility="private", show_progress="hidden")
         if compact:
-            _chat(service, access, compact=True)
+            chat.build(service, access, compact=True)
         else:
             with gr.Tabs():
                 with gr.Tab("Chat", id="chat"):
-                    _chat(service, access, compact=False)
+                    chatbot = chat.build(service, access, compact=False)
                 with gr.Tab("Articles", id="articles") as articles_tab:
                     refresh, listing = _articles(service, access)
                 with gr.Tab("Evaluation", id="evaluation"):
                     _evaluation(service, access)
             articles_tab.select(refresh, None, listing, api_visibility="private")
             page.load(refresh, None, listing, api_visibility="private")
+            page.load(lambda: chat.examples(service), None, chatbot, api_visibility="private")
         gr.api(_api_ask(service, access), api_name="ask")
     return page
-
-
-def _chat(service: Service, access: Access, *, compact: bool) -> None:
-    """The chat column and the sources panel beside it (under it in the compact view)."""
-
-    conversation = gr.State(Conversation())
-    with gr.Column() if compact else gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            chatbot = gr.Chatbot(
-                label="Conversation",
-                show_label=False,
-                height=420 if compact else 520,
-                elem_id="chatbot",
-                placeholder="Ask a question about the articles. Each answer cites the sentences it used.",
-                feedback_options=None,
-                examples=None if compact else [{"text": q} for q in EXAMPLES],
-                buttons=["copy"],
-            )
-            with gr.Row():
-                question = gr.Textbox(
-                    show_label=False,
-                    placeholder="Ask about the articles…",
-                    elem_id="question",
-                    scale=5,
-                    autofocus=not compact,
-                    max_lines=4,
-                )
-                send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
-            with gr.Row():
-                new = gr.Button("New conversation", size="sm", elem_id="new-conversation", variant="secondary")
-            with gr.Accordion("Answer mode and filters", open=False, visible=not compact):
-                mode = gr.Radio(MODES, value=service.settings.llm, label="Answer with", elem_id="mode")
-                with gr.Row():
-                    source = gr.Dropdown([ALL_SOURCES], value=ALL_SOURCES, label="Source", elem_id="source")
-                    since = gr.Textbox(label="Published since", placeholder="2023-09-01", elem_id="since")
-                    until = gr.Textbox(label="Published until", placeholder="2023-09-30", elem_id="until")
-        with gr.Column(scale=2, min_width=280):
-            sources = gr.HTML(render.sources_html({}, {}, str), elem_id="sources")
-
-    inputs = [question, chatbot, conversation, mode, source, since, until]
-    outputs = [question, chatbot, conversation, sources]
-    respond = _respond(service, access)
-    question.submit(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
-    send.click(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
-    chatbot.example_select(_example, None, question, api_visibility="private", show_progress="hidden").then(
-        respond, inputs, outputs, api_visibility="private", show_progress="hidden"
-    )
-    new.click(
-        lambda: ("", [], Conversation(), render.sources_html({}, {}, str)),
-        None,
-        outputs,
-        api_visibility="private",
-    )
-    source.focus(lambda: gr.Dropdown(choices=[ALL_SOURCES, *_sources(service)]), None, source, api_visibility="private")
-
-
-def _example(event: gr.SelectData) -> str:
-    return str(event.value["text"])
-
-
-def _respond(service: Service, access: Access) -> Any:
-    def respond(
-        question: str,
-        messages: list[dict[str, Any]],
-        conversation: Conversation,
-        mode: str,
-        source: str,
-        since: str,
-        until: str,
-        request: gr.Request,
-    ) -> Iterator[tuple[str, list[dict[str, Any]], Conversation, Any]]:
-        from assistant.types import Answer
-
-        question = " ".join((question or "").split())
-        panel = gr.skip()  # the sources panel keeps the last answer's sources until this one is done
-        if not question:
-            yield "", messages, conversation, panel
-            return
-        most = service.settings.max_question_chars  # a longer one is refused below, and shown cut
-        shown = question if len(question) <= most else question[:most] + "…"
-        messages = [*messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
-        try:
-            reader(access, request)
-        except AssistantError as exc:
-            messages[-1]["content"] = f'<p class="notice">{escape(str(exc))}</p>'
-            yield question, messages, conversation, panel  # the question stays in the box, to ask again
-            return
-        waiting = "Searching the articles and reading the sources…"
-        if not service.status.ready:
-            waiting = f"The assistant is still loading ({service.status.message}); your question will be answered next."
-        elif mode == "local" and service.status.model == "loading":
-            waiting = "The local model is still loading (only on the first start); then it reads the sources…"
-        messages[-1]["content"] = render.working_html(waiting)
-        yield "", messages, conversation, panel
-        text = ""
-        try:
-            filters = service.filters(None if source == ALL_SOURCES else source, since, until)
-            for event in service.stream(question, conversation.turns, mode, filters):
-                if isinstance(event, Answer):
-                    answer = event
-                    break
-                if not event:  # the model is free for this question: the waiting message stays until it writes
-                    continue
-                text += event
-                messages[-1]["content"] = render.streaming_html(text)
-                yield "", messages, conversation, panel
-        except AssistantError as exc:
-            messages[-1]["content"] = f'<p class="notice">{escape(str(exc))}</p>'
-            yield "", messages, conversation, panel
-            return
-        current = render.passage_spans(answer) if answer.refused else render.citation_spans(answer)
-        earlier = {k: v for k, v in conversation.spans.items() if k not in current}
-        if not answer.refused:
-            conversation.turns.append(answer.turn())
-            conversation.spans.update(current)
-        messages[-1]["content"] = render.answer_html(answer, {**conversation.spans, **current})
-        yield "", messages, conversation, _panel(service, current, earlier)
-
-    return respond
-
-
-def _panel(service: Service, current: dict[str, render.Span], earlier: dict[str, render.Span]) -> str:
-    return render.sources_html(current, earlier, lambda article_id: service.article(article_id)[1])
 
 
 def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
@@ -270,7 +113,7 @@ def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
 
     def refresh(request: gr.Request) -> tuple[list[list[str]], Any]:
         try:
-            reader(access, request, count=False)
+            event_reader(access, request, count=False)
             infos = service.articles()
         except AssistantError:
             return [], gr.Dropdown(choices=[])
@@ -285,7 +128,7 @@ def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
         if not paths:
             return "Choose one or more files first.", *refresh(request), None
         try:
-            editor(access, request)
+            event_editor(access, request)
             report = service.upload(
                 [(Path(p).name, Path(p)) for p in paths],
                 progress=lambda done, total: progress(done / max(total, 1), desc=f"indexing {done}/{total} articles"),
@@ -304,7 +147,7 @@ def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
         if not article_id:
             return ""
         try:
-            reader(access, request, count=False)
+            event_reader(access, request, count=False)
             info, text = service.article(article_id)
         except AssistantError as exc:
             return f"<p>{escape(str(exc))}</p>"
@@ -314,7 +157,7 @@ def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
         if not article_id:
             return "Choose an article to remove.", *refresh(request), ""
         try:
-            editor(access, request)
+            event_editor(access, request)
             info = service.remove(article_id)
         except AssistantError as exc:
             return f"**Not removed:** {escape(str(exc))}", *refresh(request), ""
@@ -330,7 +173,7 @@ def _evaluation(service: Service, access: Access) -> None:
     """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report."""
 
     gr.Markdown(
-        "Measure the answers on a test set (JSONL; see the README for its fields, MultiHop-RAG query files "
+        "Measure the answers on a test set (JSONL; docs/evaluation.md gives its fields, MultiHop-RAG query files "
         "work too). The bundled seed set has 82 questions about the two bundled articles: it measures the "
         "answers only while those articles are indexed."
     )
@@ -365,11 +208,18 @@ def _evaluation(service: Service, access: Access) -> None:
         from assistant.evaluate import testset
 
         try:
-            editor(access, request)
+            event_editor(access, request)
             if which == "upload":
                 if not path:
                     return "Choose a test set file first.", None, ""
                 cases, name = testset.load(Path(path)), Path(path).name
+            elif not service.bundled_indexed():
+                return (
+                    "**Not run:** the bundled seed set asks about the two bundled articles, which are not in "
+                    "this index. Upload a test set written for your articles.",
+                    None,
+                    "",
+                )
             else:
                 cases, name = testset.load(testset.BUNDLED), "bundled seed set"
             run = service.evaluate(
@@ -392,13 +242,6 @@ def _evaluation(service: Service, access: Access) -> None:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
-
-
-def _sources(service: Service) -> list[str]:
-    try:
-        return service.sources()
-    except AssistantError:
-        return []
 
 
 def _status(service: Service) -> str:
@@ -428,7 +271,7 @@ def _api_ask(service: Service, access: Access) -> Any:
         request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the articles; the same JSON as `assistant ask --json` and POST /api/ask."""
-        reader(access, request)
+        event_reader(access, request)
         filters = service.filters(source, since, until, as_of)
         return service.ask(question, (), llm or None, filters).to_json()
 
