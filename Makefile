@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 # llama-cpp-python compiles from source, for this machine's CPU (its AVX-512 or AVX2 kernels read prompts
-# ~30% faster than a portable build: README, "Answer latency"), without the multimodal part (faster).
+# ~30% faster than a portable build: bench/README.md), without the multimodal part (faster).
 # The wheel is kept per CPU and build flags: pip's own cache would hand a wheel built for one CPU to another.
 export CMAKE_ARGS ?= -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF
 # On x86, without Intel AMX: llama.cpp 0.3.36 built with it (-march=native on a Sapphire Rapids Xeon) dies of a

@@ -348,7 +348,7 @@ def _stream(assistant: Any, question: str, history: list[Any], llm: str | None, 
 @_edge
 def evaluate(
     testset: Annotated[
-        Path, typer.Argument(help="A test set: JSONL cases (see README, Evaluation), or MultiHop-RAG's queries.")
+        Path, typer.Argument(help="A test set: JSONL cases (docs/evaluation.md), or MultiHop-RAG's queries.")
     ],
     llm: LlmOpt = None,
     json_path: Annotated[

