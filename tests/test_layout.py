@@ -80,4 +80,12 @@ def test_each_stage_says_what_comes_in_and_what_goes_out(stage: str) -> None:
 
 def test_no_module_is_left_beside_the_stages() -> None:
     top = {p.stem for p in PACKAGE.glob("*.py")}
-    assert top == {"__init__", "__main__", "cli", "settings", "errors", "types", "offline", "bundled", "cpu_features"}
+    assert top == {"__init__", "__main__", "settings", "errors", "types", "offline", "bundled", "cpu_features"}
+
+
+def test_modules_stay_small() -> None:
+    """A module past ~400 lines holds more than one thing: split it by what each part does."""
+    long = {
+        str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert not long, long

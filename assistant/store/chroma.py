@@ -7,25 +7,24 @@ so an interrupted run never answers from half an article and a replaced article 
 
 from __future__ import annotations
 
-import functools
 import shutil
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import httpx
 import numpy as np
 
-from assistant.errors import AssistantError, DiskFullError, IndexMissingError, NotFoundError, StoreError
+from assistant.errors import DiskFullError, IndexMissingError, NotFoundError, StoreError
 from assistant.settings import Settings
+from assistant.store import connection
 from assistant.text.dates import to_timestamp
 from assistant.types import Article, ArticleInfo, Chunk
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
+    pass
 
 
 @dataclass(frozen=True)
@@ -52,49 +51,17 @@ class Hit:
 _TEXTS_KEPT = 4096  # articles whose texts retrieval keeps between questions
 
 
-def _said_plainly(cls: type[Store]) -> type[Store]:
-    """Every public method of `cls`: a Chroma server that went away is a `StoreError` saying so (the same
-    store works again once it is back), and a local index that cannot apply its write log because its disk is
-    full is a `DiskFullError`, not an exception from inside chromadb."""
-
-    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def call(self: Store, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(self, *args, **kwargs)
-            except (httpx.TransportError, ConnectionError) as exc:
-                raise StoreError(_unreachable(self.settings, exc)) from exc
-            except AssistantError:
-                raise
-            except Exception as exc:
-                if "Failed to apply logs" in str(exc) and self.free_bytes() < _FULL:
-                    raise DiskFullError(
-                        f"the index in {self.where} can neither answer nor take articles while its disk is full "
-                        "(Chroma could not apply its write log): nothing committed is lost; free some space and try "
-                        "again"
-                    ) from exc
-                raise
-
-        return call
-
-    for name, member in list(vars(cls).items()):
-        if callable(member) and not name.startswith("_"):
-            setattr(cls, name, wrap(member))
-    return cls
-
-
-_FULL = 16 * 1024 * 1024  # free bytes under which a failed write-log step is taken for a full disk
 _BYTES_PER_CHUNK = 16 * 1024  # what a stored chunk may take while it is written (~4.3 KB once written), log included
 
 
-@_said_plainly
+@connection.said_plainly
 class Store:
     def __init__(self, settings: Settings, *, create: bool = False, any_model: bool = False) -> None:
         """`create`: make the collections when missing. `any_model`: open an index built with another embedding
         model (to drop it: `reset`); otherwise that is a StoreError saying what to do."""
         self.settings = settings
-        self.client = _client(settings, create=create)
-        self.where = _where(settings)
+        self.client = connection.client(settings, create=create)
+        self.where = connection.where(settings)
         names = (f"{settings.collection_prefix}_chunks", f"{settings.collection_prefix}_articles")
         meta = {"embed_model": settings.embed_model}
         if create:
@@ -397,38 +364,6 @@ def _paged_in(collection: Any, include: list[str], article_ids: list[str]) -> It
     """As `_paged`, for the records of `article_ids`, named a slice at a time."""
     for lo in range(0, len(article_ids), _IN_LIMIT):
         yield from _paged(collection, include, {"article_id": {"$in": article_ids[lo : lo + _IN_LIMIT]}})
-
-
-def _client(settings: Settings, *, create: bool) -> ClientAPI:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    server = settings.chroma_server()
-    if server:
-        host, port, ssl = server
-        try:
-            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
-        except Exception as exc:
-            raise StoreError(_unreachable(settings, exc)) from exc
-    path = settings.index_dir
-    if not create and not (path / "chroma.sqlite3").exists():
-        raise IndexMissingError(f"no index in {path}/")
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def _unreachable(settings: Settings, exc: BaseException) -> str:
-    host, port, _ = settings.chroma_server() or ("?", "?", False)
-    return (
-        f"cannot reach the Chroma server at {host}:{port} ({exc.__class__.__name__}): start it with "
-        "`chroma run --path index/`, or unset ASSISTANT_CHROMA_URL to use the local index"
-    )
-
-
-def _where(settings: Settings) -> str:
-    server = settings.chroma_server()
-    return f"the Chroma server at {server[0]}:{server[1]}" if server else f"{settings.index_dir}/"
 
 
 def _info(key: str, m: Any) -> ArticleInfo:
