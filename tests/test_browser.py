@@ -209,6 +209,31 @@ def test_widget_passes_its_reader_key_and_a_revoked_key_stops_it(
         next(host, None)
 
 
+def test_editors_controls_are_shown_to_editors_only(page: Any, keyed_app: tuple[RunningApp, Path]) -> None:
+    from assistant.serve.access import ReaderKeys
+
+    app, file = keyed_app
+    key = ReaderKeys(file).add("a-reader")
+    controls = ["#upload", "#index-uploads", "#remove-article", "#eval-run"]
+    page.goto(f"{app.url}/?key={key}", wait_until="load")
+    page.locator("#status").get_by_text("articles indexed").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#articles-table").wait_for()
+    page.wait_for_timeout(500)  # the page's load events have run
+    assert all(page.locator(c).count() == 0 for c in controls), "a reader sees editors' controls"
+
+    page.goto(f"{app.url}/login", wait_until="load")
+    page.locator("#token").fill("editor-token-for-the-browser-test")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{app.url}/")
+    page.locator("#status").get_by_text("articles indexed").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#upload").wait_for()
+    assert page.locator("#remove-article").count() == 1
+    page.get_by_role("tab", name="Evaluation").click()
+    page.locator("#eval-run").wait_for()
+
+
 def test_uploading_an_article_makes_it_answerable(page: Any, app_server: RunningApp, tmp_path: Path) -> None:
     article = tmp_path / "harbour-festival.txt"
     article.write_text(

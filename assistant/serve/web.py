@@ -72,18 +72,26 @@ def build(service: Service, access: Access, *, compact: bool = False) -> gr.Bloc
                 with gr.Tab("Chat", id="chat"):
                     chatbot = chat.build(service, access, compact=False)
                 with gr.Tab("Articles", id="articles") as articles_tab:
-                    refresh, listing = _articles(service, access)
+                    refresh, listing, editing = _articles(service, access)
                 with gr.Tab("Evaluation", id="evaluation"):
-                    _evaluation(service, access)
+                    editing += _evaluation(service, access)
             articles_tab.select(refresh, None, listing, api_visibility="private")
             page.load(refresh, None, listing, api_visibility="private")
             page.load(lambda: chat.examples(service), None, chatbot, api_visibility="private")
+
+            def editor_view(request: gr.Request) -> list[Any]:
+                """Editors' controls only for editors (the server refuses readers anyway)."""
+                shown = access.is_editor(dict(request.headers), dict(request.cookies))
+                return [gr.update(visible=shown)] * len(editing)
+
+            page.load(editor_view, None, editing, api_visibility="private")
         gr.api(_api_ask(service, access), api_name="ask")
     return page
 
 
-def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
-    """The Articles tab: the indexed articles, upload and index, view, remove. Returns its refresh event."""
+def _articles(service: Service, access: Access) -> tuple[Any, list[Any], list[Any]]:
+    """The Articles tab: the indexed articles, upload and index, view, remove. Returns its refresh event, what
+    it refreshes and the editors' controls."""
 
     gr.Markdown(
         "Indexed articles. Upload `.txt`, `.md` or `.html` files to make them answerable"
@@ -166,11 +174,12 @@ def _articles(service: Service, access: Access) -> tuple[Any, list[Any]]:
     index.click(upload, files, [result, table, chosen, files], api_visibility="private")
     chosen.change(view, chosen, viewer, api_visibility="private")
     remove.click(drop, chosen, [result, table, chosen, viewer], api_visibility="private")
-    return refresh, [table, chosen]
+    return refresh, [table, chosen], [files, index, remove]
 
 
-def _evaluation(service: Service, access: Access) -> None:
-    """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report."""
+def _evaluation(service: Service, access: Access) -> list[Any]:
+    """The Evaluation tab: run the bundled seed set or an uploaded test set, show the report. Returns the
+    editors' controls."""
 
     gr.Markdown(
         "Measure the answers on a test set (JSONL; docs/evaluation.md gives its fields, MultiHop-RAG query files "
@@ -238,6 +247,7 @@ def _evaluation(service: Service, access: Access) -> None:
         return text, [str(folder / "report.html"), str(folder / "results.json")], frame
 
     start.click(evaluate, [which, upload, mode], [summary, downloads, report], api_visibility="private")
+    return [start]
 
 
 def _fmt(value: float | None) -> str:
