@@ -84,8 +84,10 @@ class ArticleInfo:
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with its article's fields and a relevance score (higher is better)."""
+class Located:
+    """Where a piece of text is: its article (id, and the title, source and date a reader is shown) and the
+    character offsets into that article's clean text. Passages, evidence sentences and the spans the pages
+    highlight are all located so."""
 
     article_id: str
     title: str
@@ -93,26 +95,28 @@ class Passage:
     published_at: str | None
     start: int
     end: int
+
+    @property
+    def span(self) -> tuple[str, int, int]:
+        return self.article_id, self.start, self.end
+
+
+@dataclass(frozen=True)
+class Passage(Located):
+    """A retrieved chunk with its article's fields and a relevance score (higher is better)."""
+
     text: str
     score: float  # fused relevance, 1.0 for the best passage
     similarity: float | None = None  # cosine similarity to the question, when the dense ranking found it
 
 
 @dataclass(frozen=True)
-class Evidence:
-    n: int
-    article_id: str
-    title: str
-    source: str | None
-    published_at: str | None
-    start: int
-    end: int
+class Evidence(Located):
+    """A sentence shown to the model as source [n]."""
+
     quote: str  # == the article's clean text[start:end]
     score: float
-
-    @property
-    def span(self) -> tuple[str, int, int]:
-        return self.article_id, self.start, self.end
+    n: int
 
 
 @dataclass(frozen=True)

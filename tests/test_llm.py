@@ -235,7 +235,7 @@ def test_the_citation_check_marks_what_contradicts_its_span(
         "North Korea's leader Kim Jong-un shakes hands with Russia’s President Vladimir Putin during their meeting "
         "at the Vostochny cosmodrome in Russia's Amur region."
     )
-    evidence = [Evidence(1, "a", "The Vladimir Putin-Kim Jong-un summit", None, None, 0, len(span), span, 1.0)]
+    evidence = [Evidence("a", "The Vladimir Putin-Kim Jong-un summit", None, None, 0, len(span), span, 1.0, n=1)]
     judge = sentence_judge(make_llm(bundled, "local"), Prompts(bundled.prompts_dir), "Where did Kim and Putin meet?")
 
     def supported(sentence: str) -> bool:

@@ -7,7 +7,7 @@ from assistant.types import Answer, Sentence
 
 
 def _span(key: str, start: int, end: int, text: str) -> render.Span:
-    return render.Span(key, "a1", "Title <b>", "Source", "2023-09-15T10:00:00", start, end, text)
+    return render.Span("a1", "Title <b>", "Source", "2023-09-15T10:00:00", start, end, text, key)
 
 
 def _answer(sentences: list[Sentence], refused: bool = False) -> Answer:

@@ -82,7 +82,6 @@ class EvidenceSelector:
             p = c.passage
             chosen.append(
                 Evidence(
-                    1 + len(chosen),
                     p.article_id,
                     p.title,
                     p.source,
@@ -91,6 +90,7 @@ class EvidenceSelector:
                     c.end,
                     c.text,
                     round(score, 4),
+                    n=1 + len(chosen),
                 )
             )
         return chosen, round(top, 4)

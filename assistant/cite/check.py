@@ -347,7 +347,7 @@ def verdict(
 ) -> tuple[bool, float]:
     """The check on one answer sentence citing `spans` (numbered 1..n, as an answer cites its evidence):
     (supported, its support score). What `assistant eval` measures on a set of labelled claims."""
-    evidence = [Evidence(i, "", "", None, None, 0, len(s), s, 1.0) for i, s in enumerate(spans, 1)]
+    evidence = [Evidence("", "", None, None, 0, len(s), s, 1.0, n=i) for i, s in enumerate(spans, 1)]
     marks = "".join(f"[{e.n}]" for e in evidence)
     sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus, judge, threshold)
     if not sentences:

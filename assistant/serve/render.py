@@ -14,6 +14,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from assistant.cite.check import marker_position
+from assistant.types import Located
 
 if TYPE_CHECKING:
     from assistant.types import Answer, ArticleInfo, Sentence
@@ -22,17 +23,11 @@ ArticleText = Callable[[str], str]  # article id -> its clean text
 
 
 @dataclass(frozen=True)
-class Span:
+class Span(Located):
     """A highlightable span: a citation ("3") or, for a refusal, one of the closest passages ("p1")."""
 
-    key: str
-    article_id: str
-    title: str
-    source: str | None
-    published_at: str | None
-    start: int
-    end: int
     text: str
+    key: str
 
 
 def meta_text(title: str, source: str | None, published_at: str | None) -> str:
@@ -84,14 +79,14 @@ def _marker(n: int, span: Span | None) -> str:
 
 def citation_spans(answer: Answer) -> dict[str, Span]:
     return {
-        str(c.n): Span(str(c.n), c.article_id, c.title, c.source, c.published_at, c.start, c.end, c.quote)
+        str(c.n): Span(c.article_id, c.title, c.source, c.published_at, c.start, c.end, c.quote, str(c.n))
         for c in answer.citations
     }
 
 
 def passage_spans(answer: Answer, k: int = 3) -> dict[str, Span]:
     return {
-        f"p{i}": Span(f"p{i}", p.article_id, p.title, p.source, p.published_at, p.start, p.end, p.text)
+        f"p{i}": Span(p.article_id, p.title, p.source, p.published_at, p.start, p.end, p.text, f"p{i}")
         for i, p in enumerate(answer.passages[:k], 1)
     }
 
