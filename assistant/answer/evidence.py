@@ -3,6 +3,10 @@
 A sentence scores by its embedding similarity to the question and by the share of the question's
 content words it contains; the best ones (no repeats, within a token budget) become evidence [1]..[n].
 The best score is the question's relevance: below `min_relevance` the assistant refuses.
+
+Our own rather than a llama-index node postprocessor (SentenceEmbeddingOptimizer and the like): those keep
+or drop whole sentences of a node's text without their offsets in the article, and a citation needs exactly
+those offsets, and a sentence that leans on the one before (below) kept with it.
 """
 
 from __future__ import annotations
