@@ -163,6 +163,14 @@ class Settings(BaseSettings):
         "(prompts/claim.j2); the sentence counts as supported when the probability of yes reaches this (0: word "
         "overlap and similarity decide instead; see docs/evaluation.md, the citation check).",
     )
+    claim_role_swaps: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="With a model backend, a sentence the model passes is put to it again with two of its names "
+        "swapped, up to this many pairs; a swapped copy it finds likelier makes the sentence unsupported "
+        "(swapped roles, assistant/cite/roles.py; 0: no such check).",
+    )
     follow_up_reuse: float = Field(
         0.9,
         ge=0,

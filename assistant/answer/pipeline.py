@@ -17,6 +17,7 @@ from assistant.answer.parts import numbers_mapped, parts, renumber
 from assistant.answer.prompts import Prompts
 from assistant.cite import check as cite
 from assistant.cite import refusals
+from assistant.cite.roles import role_checked
 from assistant.errors import QuestionError
 from assistant.retrieve import recency
 from assistant.retrieve.hybrid import Filters, Retriever
@@ -176,7 +177,13 @@ class Assistant:
                     yield done(self.prompts.refusal, True, [], backend, raw)
                     return
                 corpus = self.retriever.vocabulary()
-                judge = sentence_judge(model, self.prompts, question) if self.settings.claim_threshold else None
+                judge = None
+                if self.settings.claim_threshold:
+                    judge = role_checked(
+                        sentence_judge(model, self.prompts, question),
+                        self.settings.claim_threshold,
+                        self.settings.claim_role_swaps,
+                    )
                 checked: list[Sentence] = []
                 t3 = time.perf_counter()
                 for i, said in enumerate(answers):  # a further article's part adds only what its sources back

@@ -145,6 +145,7 @@ def _evaluate_claims(
     from assistant.answer.pipeline import checked_backend
     from assistant.answer.prompts import Prompts
     from assistant.cite.check import verdict
+    from assistant.cite.roles import role_checked
     from assistant.evaluate import claims, comparison
     from assistant.store.embedding import Embedder
 
@@ -163,7 +164,11 @@ def _evaluate_claims(
         sentence_judge(model, prompts, "")("The model loads before the first pair is timed.", [])
 
     def check(p: claims.Pair) -> claims.Verdict:
-        judge = sentence_judge(model, prompts, p.question) if model is not None else None
+        judge = None
+        if model is not None:
+            judge = role_checked(
+                sentence_judge(model, prompts, p.question), settings.claim_threshold, settings.claim_role_swaps
+            )
         return verdict(p.claim, p.texts(), vectors, p.question, corpus, judge, settings.claim_threshold)
 
     progress = _Progress(settings.progress_seconds, "checking", "pair")

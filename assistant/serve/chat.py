@@ -38,7 +38,6 @@ class Conversation:
 
     turns: list[Turn] = field(default_factory=list)
     spans: dict[str, render.Span] = field(default_factory=dict)
-    last_kept: bool = False  # whether the last answer became a turn (Retry takes it back)
 
 
 def build(service: Service, access: Access, *, compact: bool) -> Any:
@@ -133,10 +132,10 @@ def _retry(
     index = event.index if isinstance(event.index, int) else event.index[0]  # the question's message
     if not 0 <= index < len(messages) or messages[index].get("role") != "user":
         return "", messages, conversation
-    if conversation.last_kept and conversation.turns:
+    question = " ".join(_text(messages[index].get("content")).split())
+    if conversation.turns and conversation.turns[-1].question == question:  # its answer became a turn: take it back
         conversation.turns.pop()
-    conversation.last_kept = False
-    return _text(messages[index].get("content")), messages[:index], conversation
+    return question, messages[:index], conversation
 
 
 def _text(content: Any) -> str:
@@ -181,7 +180,6 @@ def _respond(service: Service, access: Access) -> Any:
         if not question:
             yield "", messages, conversation, panel
             return
-        conversation.last_kept = False
         most = service.settings.max_question_chars  # a longer one is refused below, and shown cut
         shown = question if len(question) <= most else question[:most] + "…"
         messages = [*messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
@@ -220,7 +218,6 @@ def _respond(service: Service, access: Access) -> Any:
         if not answer.refused:
             conversation.turns.append(answer.turn())
             conversation.spans.update(current)
-            conversation.last_kept = True
         messages[-1]["content"] = render.answer_html(answer, {**conversation.spans, **current})
         yield "", messages, conversation, _panel(service, current, earlier)
 
