@@ -41,6 +41,7 @@ VARIANTS = {
     "new": {},  # the defaults
     "new-torch": {"ASSISTANT_EMBED_BACKEND": "torch"},  # the defaults with sentence-transformers' own bfloat16
     "new-fp32": {"ASSISTANT_EMBED_PRECISION": "float32"},  # the defaults in float32
+    "new-int8": {"ASSISTANT_EMBED_PRECISION": "int8"},  # the defaults with the int8 copy of the model (NNCF)
     "new-192": {"ASSISTANT_CHUNK_SIZE": "192"},  # the defaults with chunks of up to 192 tokens
     "new-no-overlap": {"ASSISTANT_CHUNK_OVERLAP": "0"},  # the defaults without paragraphs repeated between chunks
 }

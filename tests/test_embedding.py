@@ -49,6 +49,25 @@ def test_bfloat16_stays_within_the_float32_vectors(tmp_path: Path) -> None:
     assert (fast.encode(TEXTS) * exact.encode(TEXTS)).sum(axis=1).min() > 0.999
 
 
+@pytest.mark.slow
+def test_int8_is_a_quantized_copy_made_once_that_keeps_the_ranking(tmp_path: Path) -> None:
+    quick = Embedder("all-MiniLM-L6-v2", precision="int8", backend="openvino", cache_dir=tmp_path)
+    exact = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
+    got, want = quick.encode(TEXTS), exact.encode(TEXTS)
+    cosine = (got * want).sum(axis=1)
+    # close, not equal: a quantized model. Calibrated on sentences and chunk-long windows: 256 tokens of one
+    # repeated word (TEXTS[2]) is far outside them (0.85)
+    assert np.delete(cosine, 2).min() > 0.97 and cosine[2] > 0.8
+    assert np.abs(got - want).max() > 1e-4
+    assert list((tmp_path / "openvino").glob("*/int8/model.xml"))  # kept beside the converted model
+    # the sentence that answers a question is still the first one it finds
+    question = quick.encode(["Where did Putin and Kim meet?"])[0]
+    ranked = np.argsort(-(quick.encode(TEXTS) @ question))
+    assert ranked[0] == 0
+    with pytest.raises(ConfigError, match="OpenVINO only"):
+        Embedder("all-MiniLM-L6-v2", precision="int8", backend="torch")
+
+
 def test_the_converted_model_is_kept_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = Embedder("all-MiniLM-L6-v2", precision="float32", backend="openvino", cache_dir=tmp_path)
     vectors = first.encode(TEXTS[:2])

@@ -57,10 +57,13 @@ class Embedder:
         self.name = spec
         self.path = model_path(spec)
         self.batch_size = batch_size
-        # the same weights either way: bfloat16 arithmetic, not an exported or quantized copy of the model
+        # bfloat16: the same weights in bfloat16 arithmetic; int8: a quantized copy (OpenVINO only)
         self.bfloat16 = precision == "bfloat16" or (precision == "auto" and native_bfloat16())
+        self.int8 = precision == "int8"
         self.cache_dir = cache_dir or Path.home() / ".cache" / "news-assistant"
         self.backend = _backend(backend, self.path)
+        if self.int8 and self.backend != "openvino":
+            raise ConfigError("embed_precision int8 runs on OpenVINO only: set embed_backend to openvino or auto")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
@@ -77,7 +80,7 @@ class Embedder:
         return _load(str(self.path))
 
     def _encoder(self, bulk: bool) -> CompiledEncoder:
-        return _compile(str(self.path), self.bfloat16, str(self.cache_dir), latency=not bulk)
+        return _compile(str(self.path), self.bfloat16, str(self.cache_dir), latency=not bulk, int8=self.int8)
 
     @property
     def dimension(self) -> int:
@@ -169,7 +172,7 @@ def _backend(choice: str, path: Path) -> str:
 
 
 @lru_cache(maxsize=4)
-def _compile(path: str, bfloat16: bool, cache_dir: str, latency: bool) -> CompiledEncoder:
+def _compile(path: str, bfloat16: bool, cache_dir: str, latency: bool, int8: bool = False) -> CompiledEncoder:
     """One compiled copy of a model per process, precision and use, shared by every Embedder."""
     if (fast := fast_tokenizer(Path(path))) is not None:
         tokenizer, pad_id = fast  # a fresh copy: this one truncates
@@ -180,7 +183,7 @@ def _compile(path: str, bfloat16: bool, cache_dir: str, latency: bool) -> Compil
         wrapper = AutoTokenizer.from_pretrained(path, local_files_only=True)
         tokenizer, pad_id = _backend_copy(wrapper), wrapper.pad_token_id or 0
     tokenizer.enable_truncation(compiled.max_seq_length(Path(path)) or 256)  # as the model does; never pads
-    return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16, latency)
+    return compiled.CompiledEncoder(Path(path), tokenizer, pad_id, Path(cache_dir), bfloat16, latency, int8)
 
 
 def fast_tokenizer(path: Path) -> tuple[Any, int] | None:
