@@ -409,10 +409,44 @@ def test_retry_answers_the_last_question_again_in_its_place(page: Any, app_serve
 
 
 def test_the_widget_retries_too(page: Any, host_page: str) -> None:
-    """The widget's chat is the page's (chat.build, Stop included; the widget answers with the app's backend,
-    extractive here, too fast to stop: Stop is tested on the page)."""
     page.goto(host_page, wait_until="load")
     page.locator(".naw-button").click()
     frame = page.frame_locator(".naw-frame")
     frame.locator("#question textarea").wait_for(timeout=30_000)
     _retried(frame)
+
+
+@pytest.fixture(scope="module")
+def local_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app answering with the local model by default (the widget has no mode choice: it uses the app's)."""
+    from conftest import start_app, stop_app
+
+    folder = tmp_path_factory.mktemp("local")
+    env = {
+        "ASSISTANT_INDEX_DIR": str(folder / "index"),
+        "ASSISTANT_LLM": "local",
+        "ASSISTANT_QUESTIONS_PER_MINUTE": "0",
+    }
+    proc, url = start_app(folder, env)
+    try:
+        yield RunningApp(url, folder / "index", folder / "app.log")
+    finally:
+        stop_app(proc)
+
+
+def test_stop_in_the_widget_frees_the_model(page: Any, local_app: RunningApp, tmp_path: Path) -> None:
+    host = _host(tmp_path, local_app, "127.0.0.1")
+    try:
+        page.goto(next(host), wait_until="load")
+        page.locator(".naw-button").click()
+        frame = page.frame_locator(".naw-frame")
+        frame.locator("#question textarea").wait_for(timeout=30_000)
+        frame.locator("#question textarea").fill("What did the US say about the summit, and what did Japan say?")
+        frame.locator("#ask").click()
+        frame.locator("#chatbot .bot .streaming").wait_for(timeout=ANSWER_TIMEOUT)
+        frame.locator("#stop").click()
+        frame.locator("#chatbot .bot").last.get_by_text("Stopped.").wait_for()
+        assert _model_freed(local_app, within=8) is not None, "the model was still held 8 s after Stop"
+        assert frame.locator("#ask").is_visible()
+    finally:
+        next(host, None)
