@@ -170,19 +170,19 @@ class RunningApp:
     log: Path
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """`python app.py` on 127.0.0.1 with no index yet (it builds one from the bundled articles), the
-    extractive backend by default; ready when /api/health says so."""
-    folder = tmp_path_factory.mktemp("app")
-    # every test asks from 127.0.0.1: no per-address limit here (tests/test_access.py tests it)
-    env = {
-        "ASSISTANT_INDEX_DIR": str(folder / "index"),
-        "ASSISTANT_LLM": "extractive",
-        "ASSISTANT_QUESTIONS_PER_MINUTE": "0",
-    }
-    proc, url = start_app(folder, env)
+def running_app(folder: Path, **env: str) -> Iterator[RunningApp]:
+    """`python app.py` on 127.0.0.1 with its index in `folder` (built from the bundled articles when missing),
+    asked from 127.0.0.1 with no per-address limit (tests/test_access.py tests it), with `env` on top."""
+    settings = {"ASSISTANT_INDEX_DIR": str(folder / "index"), "ASSISTANT_QUESTIONS_PER_MINUTE": "0", **env}
+    proc, url = start_app(folder, settings)
     try:
         yield RunningApp(url, folder / "index", folder / "app.log")
     finally:
         stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app with no index yet (it builds one from the bundled articles), the extractive backend by default;
+    ready when /api/health says so."""
+    yield from running_app(tmp_path_factory.mktemp("app"), ASSISTANT_LLM="extractive")

@@ -419,19 +419,9 @@ def test_the_widget_retries_too(page: Any, host_page: str) -> None:
 @pytest.fixture(scope="module")
 def local_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """The app answering with the local model by default (the widget has no mode choice: it uses the app's)."""
-    from conftest import start_app, stop_app
+    from conftest import running_app
 
-    folder = tmp_path_factory.mktemp("local")
-    env = {
-        "ASSISTANT_INDEX_DIR": str(folder / "index"),
-        "ASSISTANT_LLM": "local",
-        "ASSISTANT_QUESTIONS_PER_MINUTE": "0",
-    }
-    proc, url = start_app(folder, env)
-    try:
-        yield RunningApp(url, folder / "index", folder / "app.log")
-    finally:
-        stop_app(proc)
+    yield from running_app(tmp_path_factory.mktemp("local"), ASSISTANT_LLM="local")
 
 
 def test_stop_in_the_widget_frees_the_model(page: Any, local_app: RunningApp, tmp_path: Path) -> None:
