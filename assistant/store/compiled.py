@@ -165,12 +165,20 @@ def _converted(path: Path, tokenizer: Any, pad_id: int, cache_dir: Path) -> Path
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python branches in transformers' masking code
         converted = ov.convert_model(model, example_input=example)
+    return _saved(converted, target, fp16=False)  # the weights as they are
+
+
+def _saved(model: Any, target: Path, fp16: bool) -> Path:
+    """`model` saved as the folder `target` (model.xml and model.bin; `fp16`: float weights stored as float16,
+    OpenVINO's default), atomically: another process saving the same folder at the same time wins or loses whole."""
+    import openvino as ov
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{key}-"))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
-        ov.save_model(converted, staging / "model.xml", compress_to_fp16=False)  # the weights as they are
+        ov.save_model(model, staging / "model.xml", compress_to_fp16=fp16)
         try:
-            os.replace(staging, target)  # atomic: another process converting at the same time wins or loses whole
+            os.replace(staging, target)
         except OSError:
             if not (target / "model.xml").exists():
                 raise
@@ -201,10 +209,9 @@ def _quantized(converted: Path, tokenizer: Any) -> Path:
 
     lines = bundled("tests/eval/seed.jsonl", "seed.jsonl").read_text(encoding="utf-8").splitlines()
     cases = [json.loads(line) for line in lines if line.strip()]
-    sentences = [q for c in cases for q in c.get("quotes", [])] + [c["question"] for c in cases]
-    # windows of about a chunk's length (~70 words), as the index embeds, and the questions as they are asked
-    words = " ".join(sentences[: -len(cases)]).split()
-    texts = [" ".join(words[i : i + 70]) for i in range(0, len(words), 35)] + sentences[-len(cases) :]
+    # windows of the quotes about a chunk's length (~70 words), as the index embeds, and the questions as asked
+    words = " ".join(q for c in cases for q in c.get("quotes", [])).split()
+    texts = [" ".join(words[i : i + 70]) for i in range(0, len(words), 35)] + [c["question"] for c in cases]
     model = ov.Core().read_model(converted)
     names = {i.get_any_name() for i in model.inputs}
 
@@ -219,16 +226,4 @@ def _quantized(converted: Path, tokenizer: Any) -> Path:
         model_type=nncf.ModelType.TRANSFORMER,
         subset_size=len(texts),
     )
-    staging = Path(tempfile.mkdtemp(dir=converted.parent, prefix=".int8-"))
-    try:
-        ov.save_model(quantized, staging / "model.xml")
-        try:
-            os.replace(
-                staging, target.parent
-            )  # atomic: another process quantizing at the same time wins or loses whole
-        except OSError:
-            if not target.exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return _saved(quantized, target.parent, fp16=True)  # as it was measured (bench/README.md)
