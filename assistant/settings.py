@@ -8,13 +8,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.bundled import bundled
 
 Backend = Literal["local", "openai", "extractive"]  # the answer backends, named here only
 BACKENDS: tuple[str, ...] = get_args(Backend)
+
+# the lexical rules `rules_off` can turn off one at a time, to measure what each adds (docs/evaluation.md)
+RULES = {
+    "sentence_words": "evidence: a sentence's share of the question's content words (off: embedding similarity alone)",
+    "answer_kind": "evidence: the bonus for holding what a wh-question asks for (a place for 'where'...)",
+    "leans_back": "evidence: a sentence opening with a pronoun or 'But' is shown with the one before",
+    "question_parts": "retrieval and evidence: each part of a two-part question is looked up and scored alone too",
+    "names": "check without a model: a name that neither the spans nor the question hold",
+    "question_words": "check: a word of the question, restated by the answer, that no article holds",
+    "possessives": "check: the question's owner given what a span says of another",
+    "hedges": "check: stated as done what the span only expects or alleges",
+    "negations": "check without a model: a negation or an opposite the span does not share",
+    "numbers": "check: a number neither the spans nor the question hold",
+    "copies": "check with a model: a run of a span's words passes without asking",
+    "misspellings": "check: words one edit apart count as one",
+}
 
 
 class Settings(BaseSettings):
@@ -282,6 +298,24 @@ class Settings(BaseSettings):
     preload_model: bool = Field(
         True, description="Load the local model in the background when the app starts, so the first answer is fast."
     )
+
+    rules_off: str = Field(
+        "",
+        description="Comma-separated lexical rules to turn off, for measuring what each adds (docs/evaluation.md, "
+        "ablations): " + ", ".join(RULES) + ".",
+    )
+
+    @field_validator("rules_off")
+    @classmethod
+    def _known_rules(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if unknown := [n for n in names if n not in RULES]:
+            raise ValueError(f"unknown rule {', '.join(unknown)}; the rules are {', '.join(RULES)}")
+        return ",".join(names)
+
+    def off(self) -> frozenset[str]:
+        """The rules turned off (`rules_off`)."""
+        return frozenset(n for n in self.rules_off.split(",") if n)
 
     def reader_keys_path(self) -> Path:
         return self.reader_keys_file or self.index_dir / "reader-keys.json"

@@ -45,20 +45,24 @@ class _Candidate:
 
 
 class EvidenceSelector:
-    def __init__(self, embedder: Embedder, max_sentences: int, max_tokens: int) -> None:
+    def __init__(
+        self, embedder: Embedder, max_sentences: int, max_tokens: int, off: frozenset[str] = frozenset()
+    ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.max_tokens = max_tokens
+        self.off = off  # rules turned off, for measuring (settings.RULES)
         self._vectors: dict[str, np.ndarray] = {}
 
     def select(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], float]:
         """Evidence numbered 1..n, best first, and the relevance of the best sentence (0..1)."""
-        candidates = _candidates(passages)
+        candidates = _candidates(passages, leans_back="leans_back" not in self.off)
         if not candidates:
             return [], 0.0
         texts, contexts = [c.text for c in candidates], [c.context for c in candidates]
         # each part of "Who is X, and where did Y?" is scored alone too, and its best sentence goes first
-        by_part = [self.score(part, texts, contexts) for part in question_parts(question)]
+        asked = question_parts(question) if "question_parts" not in self.off else []
+        by_part = [self.score(part, texts, contexts) for part in asked]
         scores = np.max([self.score(question, texts, contexts), *by_part], axis=0)
         top = float(scores.max())
         part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * top]
@@ -111,15 +115,21 @@ class EvidenceSelector:
         vectors = self.vectors([question, *sentences])
         cosine = vectors[1:] @ vectors[0]
         contexts = contexts or [""] * len(sentences)
-        lexical = np.array(
-            [
-                0.7 * overlap(q_terms, terms(s)) + 0.3 * overlap(q_terms, terms(f"{c} {s}"))
-                for s, c in zip(sentences, contexts, strict=True)
-            ],
-            dtype=np.float32,
-        )
-        bonus = np.array([answer_kind_bonus(question, s) for s in sentences], dtype=np.float32)
-        return np.asarray(np.clip(0.6 * np.clip(cosine, 0, 1) + 0.4 * lexical + bonus, 0, 1))
+        similarity = np.clip(cosine, 0, 1)
+        if "sentence_words" in self.off:
+            score = similarity
+        else:
+            lexical = np.array(
+                [
+                    0.7 * overlap(q_terms, terms(s)) + 0.3 * overlap(q_terms, terms(f"{c} {s}"))
+                    for s, c in zip(sentences, contexts, strict=True)
+                ],
+                dtype=np.float32,
+            )
+            score = 0.6 * similarity + 0.4 * lexical
+        if "answer_kind" not in self.off:
+            score = score + np.array([answer_kind_bonus(question, s) for s in sentences], dtype=np.float32)
+        return np.asarray(np.clip(score, 0, 1))
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings, remembered per text: the same sentences come back question after question."""
@@ -173,7 +183,7 @@ def answer_kind_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+def _candidates(passages: Sequence[Passage], leans_back: bool = True) -> list[_Candidate]:
     out: list[_Candidate] = []
     for p in passages:
         spans = sentence_spans(p.text, offset=p.start)
@@ -181,7 +191,7 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
             text = p.text[lo - p.start : hi - p.start]
             if len(terms(text)) < 3:  # headings, bylines, datelines
                 continue
-            if j > 0 and (_LEANS_BACK.match(text) or _SPEAKER_PRONOUN.search(text)):
+            if leans_back and j > 0 and (_LEANS_BACK.match(text) or _SPEAKER_PRONOUN.search(text)):
                 lo = spans[j - 1][0]
                 text = p.text[lo - p.start : hi - p.start]
             before = p.text[spans[j - 1][0] - p.start : spans[j - 1][1] - p.start] if j > 0 else ""

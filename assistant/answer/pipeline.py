@@ -40,7 +40,9 @@ class Assistant:
         self.store = store or Store(settings)
         self.embedder = embedder or Embedder.from_settings(settings)
         self.retriever = Retriever(settings, self.store, self.embedder)
-        self.selector = EvidenceSelector(self.embedder, settings.evidence_sentences, settings.evidence_tokens)
+        self.selector = EvidenceSelector(
+            self.embedder, settings.evidence_sentences, settings.evidence_tokens, settings.off()
+        )
         self.prompts = Prompts(settings.prompts_dir)
         self._llms: dict[str, LLM] = {}
 
@@ -195,6 +197,7 @@ class Assistant:
                         corpus,
                         judge,
                         self.settings.claim_threshold,
+                        self.settings.off(),
                     )
                     checked += part_checked if i == 0 else [s for s in part_checked if s.supported]
                 timings["check_ms"] = _ms(t3)

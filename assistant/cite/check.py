@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.cite.contradictions import contradictions, hedged
+from assistant.cite.contradictions import hedged, negated, reversed_words
 from assistant.text.sentences import sentence_spans
 from assistant.text.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, stem, terms
 from assistant.types import Citation, Evidence, Sentence
@@ -88,6 +88,7 @@ def check(
     corpus: Vocabulary | None = None,
     judge: Judge | None = None,
     threshold: float = 0.7,
+    off: frozenset[str] = frozenset(),
 ) -> list[Sentence]:
     """Parse, drop dangling numbers, verify each sentence, re-cite where a better span exists.
 
@@ -102,7 +103,8 @@ def check(
     is that probability. Without one, word overlap and embedding similarity (see `support`) decide,
     with exact signs against them: a name from outside the evidence ("the Kursk") or the question's own
     subject when no article of the `corpus` speaks of it (see `unseen`), a negation or an opposite the
-    span does not share (see `contradictions`). Measured on labelled pairs: docs/citation-check.md."""
+    span does not share (see `contradictions`). Measured on labelled pairs: docs/citation-check.md. The
+    rules named in `off` (settings.RULES) are left out, to measure what each adds."""
     parsed = parse(unicodedata.normalize("NFC", text))  # as the articles' text is (see cleaning)
     if not parsed or not evidence:
         return [Sentence(s, (), False, 0.0) for s, _ in parsed]
@@ -111,30 +113,34 @@ def check(
     ev_vecs = vectors([e.quote for e in evidence])
     cosine = sent_vecs @ ev_vecs.T
     asked = numbers(question)
+    against = _against(judge is not None, off)
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
-    seen = Vocabulary(t for e in evidence for t in terms(f"{e.title} {e.quote}"))
+    tolerant = "misspellings" not in off
+    seen = Vocabulary((t for e in evidence for t in terms(f"{e.title} {e.quote}")), tolerant)
     acronyms = initialisms("\n".join([question, *(f"{e.title}\n{e.quote}" for e in evidence)]))
-    worded = {e.n: Vocabulary(terms(e.quote)) for e in evidence}
+    worded = {e.n: Vocabulary(terms(e.quote), tolerant) for e in evidence}
+    if corpus is not None and not tolerant:
+        corpus = Vocabulary(corpus.stems, tolerant)
     quoted = [numbers(e.quote) for e in evidence]  # without the title and date, for `_with_numbers_from_another`
     stated_j = [stated[e.n] for e in evidence]
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
         # with a judge, only the question's own subject that no article holds ("his wife"): it reads names itself
-        if unseen(sentence, question, seen, corpus, acronyms, names=judge is None):
+        names = judge is None and "names" not in off
+        if unseen(sentence, question, seen, corpus, acronyms, names, restated="question_words" not in off):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
-        owners = possessors(sentence, question)
-        against = contradictions if judge is None else hedged  # the judge reads negations and opposites itself
+        owners = possessors(sentence, question) if "possessives" not in off else []
         scores = [
             support(sentence, e.quote, float(cosine[i, j]))
             if all(o in worded[e.n] for o in owners) and not against(sentence, e.quote)
             else 0.0
             for j, e in enumerate(evidence)
         ]
-        told = numbers(sentence) - asked
+        told = numbers(sentence) - asked if "numbers" not in off else set()
         if judge is not None:
-            out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold))
+            out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold, "copies" not in off))
             continue
         cited_scores = {n: scores[_index(evidence, n)] for n in cited}
         keep = tuple(n for n in cited if cited_scores[n] >= SUPPORTED)
@@ -160,6 +166,7 @@ def _judged(
     stated: dict[int, set[str]],
     judge: Judge,
     threshold: float,
+    copies: bool = True,
 ) -> Sentence:
     """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
     hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
@@ -170,7 +177,7 @@ def _judged(
     usable = [n for n in cited if by_n[n][1] > 0]
     said = _words(_LABEL.sub("", sentence))
     others = [e.n for e in evidence if e.n not in usable and by_n[e.n][1] > 0]
-    copied = [n for n in [*usable, *others] if _excerpt(said, _words(by_n[n][0].quote))]
+    copied = [n for n in [*usable, *others] if copies and _excerpt(said, _words(by_n[n][0].quote))]
     if copied:  # the span's own words, in its order: nothing to ask
         return Sentence(sentence, tuple(copied[:1]), True, 1.0)
     tried: list[tuple[int, ...]] = []
@@ -185,6 +192,19 @@ def _judged(
         if p >= threshold:
             return Sentence(sentence, ns, True, round(p, 3))
     return Sentence(sentence, tuple(cited), False, round(p, 3))
+
+
+def _against(judged: bool, off: frozenset[str]) -> Callable[[str, str], list[str]]:
+    """The signs that a span says otherwise: with a judge only hedges (it reads negations and opposites
+    itself); without one, negations and opposites too; less those turned off."""
+    negations = not judged and "negations" not in off
+    hedges = "hedges" not in off
+
+    def found(sentence: str, span: str) -> list[str]:
+        signs = (negated(sentence, span) + reversed_words(sentence, span)) if negations else []
+        return signs + (hedged(sentence, span) if hedges else [])
+
+    return found
 
 
 def _excerpt(said: list[str], source: list[str]) -> bool:
@@ -248,6 +268,7 @@ def unseen(
     corpus: Vocabulary | None = None,
     acronyms: frozenset[str] = frozenset(),
     names: bool = True,
+    restated: bool = True,
 ) -> list[str]:
     """Words of an answer sentence that nothing backs: a capitalised word inside the sentence (a name)
     that neither the evidence nor the question holds (unless `names` is false), or a content word of
@@ -272,8 +293,10 @@ def unseen(
             continue
         found.append(word)
     known = evidence if corpus is None else corpus
-    restated = (t for t in dict.fromkeys(terms(sentence)) if t in asked and not t.isdigit())  # numbers: see check
-    return found + [t for t in restated if t not in known and t not in _generic()]
+    if not restated:
+        return found
+    repeated = (t for t in dict.fromkeys(terms(sentence)) if t in asked and not t.isdigit())  # numbers: see check
+    return found + [t for t in repeated if t not in known and t not in _generic()]
 
 
 _OPENERS = frozenset(':;"“‘(\n–—-')
@@ -344,12 +367,13 @@ def verdict(
     corpus: Vocabulary | None = None,
     judge: Judge | None = None,
     threshold: float = 0.7,
+    off: frozenset[str] = frozenset(),
 ) -> tuple[bool, float]:
     """The check on one answer sentence citing `spans` (numbered 1..n, as an answer cites its evidence):
     (supported, its support score). What `assistant eval` measures on a set of labelled claims."""
     evidence = [Evidence("", "", None, None, 0, len(s), s, 1.0, n=i) for i, s in enumerate(spans, 1)]
     marks = "".join(f"[{e.n}]" for e in evidence)
-    sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus, judge, threshold)
+    sentences = check(f"{claim} {marks}", evidence, vectors, question, corpus, judge, threshold, off)
     if not sentences:
         return False, 0.0
     return all(s.supported for s in sentences), min(s.support for s in sentences)

@@ -156,6 +156,7 @@ def _evaluate_claims(
     settings = load_settings()
     backend = checked_backend(llm or settings.llm)
     corpus = found.vocabulary()
+    off = settings.off()
     vectors = EvidenceSelector(Embedder.from_settings(settings), 0, 0).vectors
     vectors(["The model loads before the first pair is timed."])
     model = make_llm(settings, backend) if backend != "extractive" and settings.claim_threshold else None
@@ -169,7 +170,7 @@ def _evaluate_claims(
             judge = role_checked(
                 sentence_judge(model, prompts, p.question), settings.claim_threshold, settings.claim_role_swaps
             )
-        return verdict(p.claim, p.texts(), vectors, p.question, corpus, judge, settings.claim_threshold)
+        return verdict(p.claim, p.texts(), vectors, p.question, corpus, judge, settings.claim_threshold, off)
 
     progress = _Progress(settings.progress_seconds, "checking", "pair")
     try:

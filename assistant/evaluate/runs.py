@@ -172,6 +172,10 @@ CONFIG = {
     "min_relevance",
     "verify_answerable",
     "condense",
+    "per_article",
+    "claim_threshold",
+    "claim_role_swaps",
+    "rules_off",
     "eval_metric_tolerance",
     "eval_latency_tolerance",
 }

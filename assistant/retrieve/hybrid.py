@@ -146,7 +146,7 @@ class Retriever:
         where, bounds = filters.where(cutoff), filters.bounds()
         candidates = max(s.candidates, k)
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
-        parts = question_parts(question)
+        parts = question_parts(question) if "question_parts" not in s.off() else []
         queries = [(question, 1.0)] + [(part, 1.0 / len(parts)) for part in parts]
         vectors = self.embedder.encode([q for q, _ in queries])
         fused: dict[str, float] = {}

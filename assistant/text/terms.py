@@ -114,16 +114,17 @@ class Vocabulary:
     """Stemmed words of some texts. A stem is known when it is one of them, shares its first `PREFIX`
     letters with one ("spokesman" and "spokesperson"), or, from 5 letters on, is one edit after the first
     letter away from one ("shoigu" and "soigu", a misspelled name): a word wrongly taken as unknown
-    refuses a good answer."""
+    refuses a good answer. Not `tolerant`: the stem itself or its prefix only."""
 
-    def __init__(self, stems: Iterable[str]) -> None:
+    def __init__(self, stems: Iterable[str], tolerant: bool = True) -> None:
         self.stems = frozenset(stems)
         self.prefixes = {s[:PREFIX] for s in self.stems if len(s) >= PREFIX}
+        self.tolerant = tolerant
 
     def __contains__(self, stem: str) -> bool:
         if stem in self.stems or (len(stem) >= PREFIX and stem[:PREFIX] in self.prefixes):
             return True
-        return len(stem) >= 5 and not _deletions(stem).isdisjoint(self._deletions)
+        return self.tolerant and len(stem) >= 5 and not _deletions(stem).isdisjoint(self._deletions)
 
     @cached_property
     def _deletions(self) -> frozenset[str]:
