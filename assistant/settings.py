@@ -12,25 +12,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.bundled import bundled
+from assistant.rules import RULES
 
 Backend = Literal["local", "openai", "extractive"]  # the answer backends, named here only
 BACKENDS: tuple[str, ...] = get_args(Backend)
-
-# the lexical rules `rules_off` can turn off one at a time, to measure what each adds (docs/evaluation.md)
-RULES = {
-    "sentence_words": "evidence: a sentence's share of the question's content words (off: embedding similarity alone)",
-    "answer_kind": "evidence: the bonus for holding what a wh-question asks for (a place for 'where'...)",
-    "leans_back": "evidence: a sentence opening with a pronoun or 'But' is shown with the one before",
-    "question_parts": "retrieval and evidence: each part of a two-part question is looked up and scored alone too",
-    "names": "check without a model: a name that neither the spans nor the question hold",
-    "question_words": "check: a word of the question, restated by the answer, that no article holds",
-    "possessives": "check: the question's owner given what a span says of another",
-    "hedges": "check: stated as done what the span only expects or alleges",
-    "negations": "check without a model: a negation or an opposite the span does not share",
-    "numbers": "check: a number neither the spans nor the question hold",
-    "copies": "check with a model: a run of a span's words passes without asking",
-    "misspellings": "check: words one edit apart count as one",
-}
 
 
 class Settings(BaseSettings):

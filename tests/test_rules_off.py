@@ -8,9 +8,11 @@ import pytest
 from assistant.answer.evidence import EvidenceSelector
 from assistant.cite.check import verdict
 from assistant.errors import ConfigError
-from assistant.settings import RULES, Settings, load_settings
+from assistant.rules import RULES
+from assistant.settings import Settings, load_settings
 from assistant.store.embedding import Embedder
 from assistant.text.terms import Vocabulary
+from assistant.types import Passage
 
 SPAN = "Kim Jong-un met Vladimir Putin at the Vostochny cosmodrome on Wednesday, his second trip abroad."
 
@@ -63,3 +65,16 @@ def test_evidence_rules_off_change_the_scores(embedder: Embedder) -> None:
     assert on[0] - without_kind[0] == pytest.approx(0.1, abs=1e-6)  # "at the Vostochny": what "where" asks for
     assert on[1] == pytest.approx(without_kind[1])
     assert not np.allclose(on, without_words)
+
+
+def test_a_sentence_that_asks_is_not_evidence(embedder: Embedder) -> None:
+    text = (
+        "Has a team won the men's and the women's championships in the same year? "
+        "In 2004 UConn's teams won both championships in the same year."
+    )
+    passage = Passage("a", "Champions", None, None, 0, len(text), text, 1.0)
+    question = "Which team won the men's and the women's championships in the same year?"
+    evidence, _ = EvidenceSelector(embedder, 6, 360).select(question, [passage])
+    assert [e.quote for e in evidence] == ["In 2004 UConn's teams won both championships in the same year."]
+    asked, _ = EvidenceSelector(embedder, 6, 360, frozenset({"questions"})).select(question, [passage])
+    assert asked[0].quote.startswith("Has a team won")  # off: the question scores best of the two

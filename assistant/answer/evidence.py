@@ -56,7 +56,7 @@ class EvidenceSelector:
 
     def select(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], float]:
         """Evidence numbered 1..n, best first, and the relevance of the best sentence (0..1)."""
-        candidates = _candidates(passages, leans_back="leans_back" not in self.off)
+        candidates = _candidates(passages, "leans_back" not in self.off, "questions" not in self.off)
         if not candidates:
             return [], 0.0
         texts, contexts = [c.text for c in candidates], [c.context for c in candidates]
@@ -183,13 +183,18 @@ def answer_kind_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def _candidates(passages: Sequence[Passage], leans_back: bool = True) -> list[_Candidate]:
+_ASKS = re.compile(r"\?[\"”’')]*\s*$")
+
+
+def _candidates(passages: Sequence[Passage], leans_back: bool = True, asks: bool = True) -> list[_Candidate]:
     out: list[_Candidate] = []
     for p in passages:
         spans = sentence_spans(p.text, offset=p.start)
         for j, (lo, hi) in enumerate(spans):
             text = p.text[lo - p.start : hi - p.start]
             if len(terms(text)) < 3:  # headings, bylines, datelines
+                continue
+            if asks and _ASKS.search(text):  # "Has a team won both championships in the same year?" states nothing
                 continue
             if leans_back and j > 0 and (_LEANS_BACK.match(text) or _SPEAKER_PRONOUN.search(text)):
                 lo = spans[j - 1][0]
