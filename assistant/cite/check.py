@@ -12,11 +12,11 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
-from assistant.cite.contradictions import hedged, negated, reversed_words
+from assistant.cite.contradictions import contradictions
 from assistant.text.sentences import sentence_spans
 from assistant.text.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, stem, terms
 from assistant.types import Citation, Evidence, Sentence
@@ -113,7 +113,9 @@ def check(
     ev_vecs = vectors([e.quote for e in evidence])
     cosine = sent_vecs @ ev_vecs.T
     asked = numbers(question)
-    against = _against(judge is not None, off)
+    # the judge reads negations and opposites itself; of the signs, those turned off are left out
+    against = partial(contradictions, negations=judge is None and "negations" not in off, hedges="hedges" not in off)
+    names = judge is None and "names" not in off
     stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     tolerant = "misspellings" not in off
     seen = Vocabulary((t for e in evidence for t in terms(f"{e.title} {e.quote}")), tolerant)
@@ -127,7 +129,6 @@ def check(
     for i, (sentence, cited_numbers) in enumerate(parsed):
         cited = [n for n in dict.fromkeys(cited_numbers) if n in by_n]
         # with a judge, only the question's own subject that no article holds ("his wife"): it reads names itself
-        names = judge is None and "names" not in off
         if unseen(sentence, question, seen, corpus, acronyms, names, restated="question_words" not in off):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
@@ -192,19 +193,6 @@ def _judged(
         if p >= threshold:
             return Sentence(sentence, ns, True, round(p, 3))
     return Sentence(sentence, tuple(cited), False, round(p, 3))
-
-
-def _against(judged: bool, off: frozenset[str]) -> Callable[[str, str], list[str]]:
-    """The signs that a span says otherwise: with a judge only hedges (it reads negations and opposites
-    itself); without one, negations and opposites too; less those turned off."""
-    negations = not judged and "negations" not in off
-    hedges = "hedges" not in off
-
-    def found(sentence: str, span: str) -> list[str]:
-        signs = (negated(sentence, span) + reversed_words(sentence, span)) if negations else []
-        return signs + (hedged(sentence, span) if hedges else [])
-
-    return found
 
 
 def _excerpt(said: list[str], source: list[str]) -> bool:

@@ -198,10 +198,13 @@ def hedged(sentence: str, span: str) -> list[str]:
     return found
 
 
-def contradictions(sentence: str, span: str) -> list[str]:
-    """Every sign found, in words ("negation 'not'", "opposite 'lost'", "hedge 'would'")."""
-    return (
-        [f"negation {w!r}" for w in negated(sentence, span)]
-        + [f"opposite {w!r}" for w in reversed_words(sentence, span)]
-        + [f"hedge {w!r}" for w in hedged(sentence, span)]
-    )
+def contradictions(sentence: str, span: str, negations: bool = True, hedges: bool = True) -> list[str]:
+    """Every sign found, in words ("negation 'not'", "opposite 'lost'", "hedge 'would'"); without `negations`
+    no negation or opposite is looked for, without `hedges` no hedge."""
+    found = []
+    if negations:
+        found += [f"negation {w!r}" for w in negated(sentence, span)]
+        found += [f"opposite {w!r}" for w in reversed_words(sentence, span)]
+    if hedges:
+        found += [f"hedge {w!r}" for w in hedged(sentence, span)]
+    return found
