@@ -32,6 +32,23 @@ def test_american_abbreviations_do_not_end_a_sentence() -> None:
     ]
 
 
+def test_an_abbreviation_before_a_number_does_not_end_a_sentence() -> None:
+    # "No. 1" ended 291 sentences in 1,000 articles of 2025; "no." at a sentence's end still ends it
+    text = (
+        "Keys will meet world No. 1 Aryna Sabalenka in Saturday's final. The Jets pick at Nos. 29 and 30. "
+        "Call 805-289-7961, ext. 2306 for tickets. He said no. 3 days later he left. They said No. Then they left."
+    )
+    assert split_sentences(text) == [
+        "Keys will meet world No. 1 Aryna Sabalenka in Saturday's final.",
+        "The Jets pick at Nos. 29 and 30.",
+        "Call 805-289-7961, ext. 2306 for tickets.",
+        "He said no.",
+        "3 days later he left.",
+        "They said No.",
+        "Then they left.",
+    ]
+
+
 def test_spans_are_exact_and_never_join_lines() -> None:
     for path in sorted(ARTICLES.iterdir()):
         text = path.read_text(encoding="utf-8")

@@ -12,6 +12,10 @@ _PARAGRAPH = re.compile(r"[^\n]+")
 
 # titles American news abbreviates that the trained model does not know ("Gov. Newsom" ended a sentence)
 _TITLES = {"gov", "sgt", "capt", "cmdr", "rev", "hon", "pres", "supt", "det"}
+# an abbreviation before a number ("the No. 1 seed", "Nos. 29 and 30", "ext. 2306"): the model ended a
+# sentence at "No." 291 times in 1,000 articles of 2025 ("... the No." / "1 priority for ..."); not made an
+# abbreviation type, which would also keep "He said no." from ending a sentence
+_BEFORE_NUMBER = re.compile(r"\b(?:No|Nos|Vol|Ste|Art|Fig|ext)\.$")
 
 
 @lru_cache(maxsize=1)
@@ -32,12 +36,15 @@ def _punkt() -> Any:
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence in `text`, shifted by `offset`; lines never join into one sentence."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for line in _PARAGRAPH.finditer(text):
-        body = line.group()
+        body, joined = line.group(), list[tuple[int, int]]()
         for lo, hi in _punkt().span_tokenize(body):
-            if body[lo:hi].strip():
-                spans.append((offset + line.start() + lo, offset + line.start() + hi))
+            if joined and body[lo : lo + 1].isdigit() and _BEFORE_NUMBER.search(body, 0, joined[-1][1]):
+                joined[-1] = (joined[-1][0], hi)
+            elif body[lo:hi].strip():
+                joined.append((lo, hi))
+        spans.extend((offset + line.start() + lo, offset + line.start() + hi) for lo, hi in joined)
     return spans
 
 
