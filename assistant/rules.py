@@ -11,10 +11,10 @@ RULES = {
     "question_parts": "retrieval and evidence: each part of a two-part question is looked up and scored alone too",
     "names": "check without a model: a name that neither the spans nor the question hold",
     "question_words": "check: a word of the question, restated by the answer, that no article holds",
-    "possessives": "check: the question's owner given what a span says of another",
     "hedges": "check: stated as done what the span only expects or alleges",
     "negations": "check without a model: a negation or an opposite the span does not share",
     "numbers": "check: a number neither the spans nor the question hold",
+    "periods": "check: with `numbers`, also a length or relative time ('two days', 'last month') they do not hold",
     "copies": "check with a model: a run of a span's words passes without asking",
     "misspellings": "check: words one edit apart count as one",
 }

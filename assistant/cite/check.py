@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.cite.contradictions import contradictions
 from assistant.text.sentences import sentence_spans
-from assistant.text.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, stem, terms
+from assistant.text.terms import STOPWORDS, WORD, Vocabulary, numbers, overlap, periods, stem, terms
 from assistant.types import Citation, Evidence, Sentence
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -94,9 +94,9 @@ def check(
 
     A sentence that states a number (a count, an amount, a year) that neither the spans backing it
     nor the question hold is not supported, however close its words: that is how a small model
-    invents facts ("100,000 labourers"). Nor is one that states as done what its span only expects,
-    plans or alleges (see `contradictions.hedged`), or that gives the question's subject what its span
-    says of another (see `possessors`).
+    invents facts ("100,000 labourers"), nor one that states a length or relative time ("a week
+    after", "last month") they do not. Nor is one that states as done what its span only expects,
+    plans or alleges (see `contradictions.hedged`).
 
     With a `judge` (the language model asked whether the spans state the sentence), that is the rest
     of the check: a sentence is supported when its probability reaches `threshold`, and its support
@@ -112,18 +112,19 @@ def check(
     sent_vecs = vectors([s for s, _ in parsed])
     ev_vecs = vectors([e.quote for e in evidence])
     cosine = sent_vecs @ ev_vecs.T
-    asked = numbers(question)
+    # the numbers, and the lengths and relative times ("two days", "last month") a text states
+    figures = numbers if "periods" in off else lambda text: numbers(text) | periods(text)
+    asked = figures(question)
     # the judge reads negations and opposites itself; of the signs, those turned off are left out
     against = partial(contradictions, negations=judge is None and "negations" not in off, hedges="hedges" not in off)
     names = judge is None and "names" not in off
-    stated = {e.n: numbers(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
+    stated = {e.n: figures(" ".join((e.quote, e.title, e.published_at or ""))) for e in evidence}
     tolerant = "misspellings" not in off
     seen = Vocabulary((t for e in evidence for t in terms(f"{e.title} {e.quote}")), tolerant)
     acronyms = initialisms("\n".join([question, *(f"{e.title}\n{e.quote}" for e in evidence)]))
-    worded = {e.n: Vocabulary(terms(e.quote), tolerant) for e in evidence}
     if corpus is not None and not tolerant:
         corpus = Vocabulary(corpus.stems, tolerant)
-    quoted = [numbers(e.quote) for e in evidence]  # without the title and date, for `_with_numbers_from_another`
+    quoted = [figures(e.quote) for e in evidence]  # without the title and date, for `_with_numbers_from_another`
     stated_j = [stated[e.n] for e in evidence]
     out = []
     for i, (sentence, cited_numbers) in enumerate(parsed):
@@ -132,14 +133,11 @@ def check(
         if unseen(sentence, question, seen, corpus, acronyms, names, restated="question_words" not in off):
             out.append(Sentence(sentence, tuple(cited), False, 0.0))
             continue
-        owners = possessors(sentence, question) if "possessives" not in off else []
         scores = [
-            support(sentence, e.quote, float(cosine[i, j]))
-            if all(o in worded[e.n] for o in owners) and not against(sentence, e.quote)
-            else 0.0
+            support(sentence, e.quote, float(cosine[i, j])) if not against(sentence, e.quote) else 0.0
             for j, e in enumerate(evidence)
         ]
-        told = numbers(sentence) - asked if "numbers" not in off else set()
+        told = figures(sentence) - asked if "numbers" not in off else set()
         if judge is not None:
             out.append(_judged(sentence, cited, evidence, scores, told, stated, judge, threshold, "copies" not in off))
             continue
@@ -170,7 +168,7 @@ def _judged(
     copies: bool = True,
 ) -> Sentence:
     """The judge's verdict on a sentence against the spans it cites that may back it (score above 0: no
-    hedge dropped, no owner changed) when they hold its numbers; else, or when the judge says no, against
+    hedge dropped) when they hold its numbers; else, or when the judge says no, against
     the best-scored span that holds them (a re-citation), when it scores `SUPPORTED`. A sentence that is
     a span, or a run of its words, word for word (a small model often copies one, and may cite another
     span for it) needs no judge: it is cited to the span it copies."""
@@ -231,22 +229,6 @@ def _with_numbers_from_another(
 
 
 JOINED = 0.25  # support from which a second span may lend a sentence the numbers its first span lacks
-
-
-def possessors(sentence: str, question: str) -> list[str]:
-    """Stems of the names an answer sentence gives a possessive to ("China's foreign ministry") that the
-    question asks about. Only a span that itself names them backs the sentence: a small model otherwise
-    hands the question's owner what its source says of another ("The spokesperson of China's foreign
-    ministry is Lim Soo-suk", from "South Korea's foreign ministry spokesperson Lim Soo-suk")."""
-    asked = set(terms(question))
-    found = []
-    for word in WORD.findall(sentence):
-        if word[0].isupper() and _POSSESSIVE.search(word) and (owner := stem(word.lower())) in asked:
-            found.append(owner)
-    return found
-
-
-_POSSESSIVE = re.compile(r"['’]s$")
 
 
 def unseen(

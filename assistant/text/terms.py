@@ -110,6 +110,34 @@ def numbers(text: str) -> set[str]:
     return {n.lstrip("0") or "0" for n in found}
 
 
+_UNITS = "minute|hour|day|week|weekend|month|year|decade|century"
+_CARDINALS = "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred"
+_PERIOD = re.compile(
+    rf"\b(?:(?P<count>\d+|a|an|one|{_CARDINALS})[ -](?P<unit>{_UNITS})s?\b(?![ -]old)"
+    rf"|(?P<when>last|this|next|past) (?P<unit2>{_UNITS})\b)"
+)
+
+
+def periods(text: str) -> set[str]:
+    """The lengths and relative times a text states, as "2 day" ("two days", "2-day"), "1 year" ("a year
+    ago", "last year"), "100 year" ("a century") or "this week": "a week after" is not "two days after",
+    nor "last month" "this week". An age ("12 years old") is left to `numbers`."""
+    found = set()
+    for m in _PERIOD.finditer(text.lower()):
+        if m.group("when"):
+            count, unit = ("1" if m.group("when") in ("last", "past") else m.group("when")), m.group("unit2")
+        else:
+            count, unit = m.group("count"), m.group("unit")
+            count = "1" if count in ("a", "an", "one") else _NUMBER_WORDS.get(count, count).lstrip("0") or "0"
+        if unit in _IN_YEARS and count.isdigit():
+            count, unit = str(int(count) * _IN_YEARS[unit]), "year"
+        found.add(f"{count} {unit}")
+    return found
+
+
+_IN_YEARS = {"decade": 10, "century": 100}
+
+
 class Vocabulary:
     """Stemmed words of some texts. A stem is known when it is one of them, shares its first `PREFIX`
     letters with one ("spokesman" and "spokesperson"), or, from 5 letters on, is one edit after the first
