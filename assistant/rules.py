@@ -9,6 +9,7 @@ RULES = {
     "leans_back": "evidence: a sentence opening with a pronoun or 'But' is shown with the one before",
     "questions": "evidence: a sentence that asks a question is never evidence",
     "question_parts": "retrieval and evidence: each part of a two-part question is looked up and scored alone too",
+    "misspelt_words": "retrieval: a question's word no article holds is looked up as one they hold one edit away",
     "names": "check without a model: a name that neither the spans nor the question hold",
     "question_words": "check: a word of the question, restated by the answer, that no article holds",
     "hedges": "check: stated as done what the span only expects or alleges",

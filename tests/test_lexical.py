@@ -156,3 +156,19 @@ def test_the_index_written_while_indexing_is_the_one_read_back_from_the_store(
             got = [(f.chunk_id, f.start, f.end, round(f.score, 6)) for f in written.rank(terms(question), 10, *bounds)]
             want = [(f.chunk_id, f.start, f.end, round(f.score, 6)) for f in synced.rank(terms(question), 10, *bounds)]
             assert got == want and got, (question, bounds)
+
+
+def test_a_misspelt_name_is_looked_up_as_the_articles_spell_it(bundled: Settings, tmp_path: Path) -> None:
+    """A question's word that no chunk holds ranks the chunks of the word one edit away that they do hold
+    ("Peskow": the articles' "Peskov"); two edits away, or with the rule off, it finds nothing."""
+    store = Store(bundled)
+    lexical = LexicalIndex(tmp_path / "lexical.sqlite3")
+    lexical.add(_entries(store))
+    texts = {h.chunk.id: h.chunk.text for h in store.committed_chunks()[1]}
+    found = lexical.rank(terms("Peskow"), 5)
+    assert found and all("Peskov" in texts[f.chunk_id] for f in found)
+    assert [f.chunk_id for f in found] == [f.chunk_id for f in lexical.rank(terms("Peskov"), 5)]
+    assert lexical.rank(terms("Peskow"), 5, misspelt=False) == []
+    assert lexical.rank(terms("Peskowww"), 5) == []
+    # a word the chunks hold is looked up as it is, not as its neighbours
+    assert lexical.vocabulary().nearest("summit") == [] and lexical.vocabulary().nearest("peskow") == ["peskov"]

@@ -148,6 +148,7 @@ class Retriever:
         # a two-part question is also looked up part by part; the parts together weigh as much as the whole
         parts = question_parts(question) if "question_parts" not in s.off() else []
         queries = [(question, 1.0)] + [(part, 1.0 / len(parts)) for part in parts]
+        misspelt = "misspelt_words" not in s.off()
         vectors = self.embedder.encode([q for q, _ in queries])
         fused: dict[str, float] = {}
         by_id: dict[str, Hit] = {}
@@ -155,7 +156,7 @@ class Retriever:
         firsts: list[str] = []
         for (query, share), vector in zip(queries, vectors, strict=True):
             dense = self.store.query(vector, candidates, where)
-            found = bm25.rank(terms(query), candidates, *bounds, as_of=cutoff)
+            found = bm25.rank(terms(query), candidates, *bounds, as_of=cutoff, misspelt=misspelt)
             lexical = self.store.hits([(f.article_id, f.n, f.start, f.end) for f in found])
             for weight, ranking in ((s.dense_weight * share, dense), (s.bm25_weight * share, lexical)):
                 for rank, hit in enumerate(ranking, start=1):

@@ -134,9 +134,11 @@ class LexicalIndex:
         since: int | None = None,
         until: int | None = None,
         as_of: int | None = None,
+        misspelt: bool = True,
     ) -> list[Found]:
         """The `k` best chunks for the stemmed `query` terms among those that pass the filters, best first
-        (`as_of`: published by then, or undated)."""
+        (`as_of`: published by then, or undated). With `misspelt`, a term no chunk holds is looked up as the
+        most frequent term one edit away (`Vocabulary.nearest`), as a misspelt name would be."""
         with self._lock:
             arrays = self._current()
             if not arrays.count or not query:
@@ -147,6 +149,8 @@ class LexicalIndex:
             scores = np.zeros(len(arrays.alive), dtype=np.float64)
             for term in dict.fromkeys(query):
                 rows, tfs = self._postings(term)
+                if not len(rows) and misspelt and (near := self.vocabulary().nearest(term)):
+                    rows, tfs = max((self._postings(t) for t in near), key=lambda found: len(found[0]))
                 if not len(rows):
                     continue
                 live = arrays.alive[rows]

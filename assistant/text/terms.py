@@ -154,6 +154,13 @@ class Vocabulary:
             return True
         return self.tolerant and len(stem) >= 5 and not _deletions(stem).isdisjoint(self._deletions)
 
+    def nearest(self, stem: str) -> list[str]:
+        """The stems one edit after the first letter away from `stem` (5 letters or more) when it is not one
+        of them itself: how the texts spell a misspelt name ("sulivan": "sullivan"; "peskow": "peskov")."""
+        if len(stem) < 5 or stem in self.stems:
+            return []
+        return sorted(_one_edit(stem) & self.stems)
+
     @cached_property
     def _deletions(self) -> frozenset[str]:
         """Every known stem of 4 letters or more, and each with one letter deleted (built on first need):
@@ -161,6 +168,19 @@ class Vocabulary:
         return frozenset(d for s in self.stems if len(s) >= 4 for d in _deletions(s))
 
 
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, insertion, substitution or swap of two neighbours after the first letter
+    away from `word` (letters a-z)."""
+    heads_tails = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    return (
+        {h + t[1:] for h, t in heads_tails if t}
+        | {h + t[1] + t[0] + t[2:] for h, t in heads_tails if len(t) > 1}
+        | {h + c + t[1:] for h, t in heads_tails if t for c in _LETTERS}
+        | {h + c + t for h, t in heads_tails for c in _LETTERS}
+    ) - {word}
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PREFIX = 6  # stems sharing their first 6 letters count as one word
 
 
