@@ -169,11 +169,11 @@ class Vocabulary:
 
 
 def _one_edit(word: str) -> set[str]:
-    """Every string one deletion, insertion, substitution or swap of two neighbours after the first letter
-    away from `word` (letters a-z)."""
+    """Every string one deletion (`_deletions`), insertion, substitution or swap of two neighbours after the
+    first letter away from `word` (letters a-z)."""
     heads_tails = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
     return (
-        {h + t[1:] for h, t in heads_tails if t}
+        _deletions(word)
         | {h + t[1] + t[0] + t[2:] for h, t in heads_tails if len(t) > 1}
         | {h + c + t[1:] for h, t in heads_tails if t for c in _LETTERS}
         | {h + c + t for h, t in heads_tails for c in _LETTERS}
