@@ -61,9 +61,9 @@ class Settings(BaseSettings):
         "auto",
         description="Arithmetic of the embedding model. 'auto': bfloat16 where the CPU multiplies it natively "
         "(Intel AMX or AVX512-BF16; about 2.5x faster there, vectors within cosine 0.9999 of float32), else float32. "
-        "'int8': a quantized copy (NNCF, made at first use; OpenVINO only), ~3x float32 on an AVX2 CPU, its "
-        "retrieval measured against float32's in bench/README.md. Questions are embedded as the index was: after "
-        "changing it, `assistant index --rebuild`.",
+        "'int8': a quantized copy (NNCF, made at first use; OpenVINO only): ~3x float32 on one AVX2 CPU, "
+        "0.86x on another; speed and retrieval against float32 in bench/README.md. Questions are embedded as "
+        "the index was: after changing it, `assistant index --rebuild`.",
     )
     embed_backend: Literal["auto", "torch", "openvino"] = Field(
         "auto",

@@ -189,9 +189,11 @@ def _saved(model: Any, target: Path, fp16: bool) -> Path:
 
 def _quantized(converted: Path, tokenizer: Any) -> Path:
     """The converted model with int8 weights and activations (NNCF's post-training quantization, calibrated on
-    the bundled seed set's sentences, which ship with the package), made at first use beside it. On an AVX2
-    CPU about 3x float32's speed. Not the default: on 127 RealTimeQA 2025 questions over 1,000 articles its hit@5
-    is 0.024 under float32's (MRR@10 equal), outside the 0.01 the archive issue allows (bench/README.md)."""
+    the bundled seed set's sentences, which ship with the package), made at first use beside it. Its speed
+    depends on the CPU: about 3x float32's on one AVX2 host, 0.86x on another with the same label. Not the
+    default: on 127 RealTimeQA 2025 questions over 1,000 articles its hybrid hit@5 was 0.024 under float32's,
+    outside the 0.01 the archive issue allows; in dense ranking on 113 questions of 2022-2023 it was within
+    it (bench/README.md)."""
     import json
 
     import openvino as ov
