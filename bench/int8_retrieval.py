@@ -22,18 +22,11 @@ import argparse
 import json
 import os
 import random
-import re
 import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "realtimeqa"
-
-
-def holds(text: str, gold: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(gold.casefold())}(?!\w)", text.casefold()) is not None
+from archive_search import SHARED, holds  # a hit as archive_search.py counts one (run from bench/, as a script)
 
 
 def ranks(questions: np.ndarray, chunks: np.ndarray, good: list[np.ndarray]) -> tuple[float, float]:
@@ -83,7 +76,7 @@ def main() -> None:
         ids += got["ids"]
         metas += got["metadatas"]
         vectors += list(np.asarray(got["embeddings"]))
-    own_chunks = list(ids)
+    n_own = len(ids)
     seen = set(ids)
     total = store.count()[1]
     for offset in random.Random(7).sample(range(0, max(1, total - 500), 500), max(1, args.pool // 500)):
@@ -112,8 +105,8 @@ def main() -> None:
     questions = [asked[i]["question"] for i in kept]
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; index {args.index}; pool "
-        f"{len(ids)} chunks ({len(own_chunks)} of the questions' "
-        f"articles); {len(questions)} questions of {args.years} with a chunk holding the gold in the pool"
+        f"{len(ids)} chunks ({n_own} of the questions' articles); {len(questions)} questions of {args.years} "
+        "with a chunk holding the gold in the pool"
     )
 
     float32 = Embedder.from_settings(Settings(index_dir=args.index, embed_precision="float32"))
