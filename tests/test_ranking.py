@@ -37,6 +37,7 @@ def test_new_names_are_runs_of_capitalised_words_the_question_lacks(text: str, c
         ("In a new survey, what percentage of British Gen Zs said they would fight?", False),
         ("For how many years did Kim hope the relationship would flourish?", False),
         ("In what year did Musk acquire the social network?", False),
+        ("Which day did the strike end?", False),
         ("When did they meet?", False),
         ("How did the markets react?", False),
         ("Why did the talks fail?", False),

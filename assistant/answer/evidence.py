@@ -182,7 +182,7 @@ RECENCY = 0.5
 _TOKEN = re.compile(r"[\w’'-]+")
 # a question whose answer is a count, an amount or a date, or an explanation ("how did", "why"): not a name
 _NOT_A_NAME = re.compile(
-    r"\b(?:how (?:many|much|long|old|far)|(?:in )?what (?:percentage|percent|share|number|year|date|day|month|age)"
+    r"\b(?:how (?:many|much|long|old|far)|(?:what|which) (?:percentage|percent|share|number|year|date|day|month|age)"
     r"|by how)\b",
     re.I,
 )
