@@ -83,5 +83,7 @@ def test_the_ranking_orders_the_evidence_and_each_keeps_its_own_score(embedder: 
         question, [older, newer], date(2025, 3, 2)
     )
     assert on[0].article_id == "newer" and [e.n for e in on] == [1, 2]
+    unranked, _ = EvidenceSelector(embedder, 6, 360).select(question, [older, newer], date(2025, 3, 2), ranking=False)
+    assert [e.article_id for e in unranked] == [e.article_id for e in off]  # the model's sources: by score
     assert relevance == relevance_off  # the refusal threshold reads the score, not the ranking
     assert {e.article_id: e.score for e in on} == {e.article_id: e.score for e in off}

@@ -57,11 +57,11 @@ class EvidenceSelector:
         self._vectors: dict[str, np.ndarray] = {}
 
     def select(
-        self, question: str, passages: Sequence[Passage], today: date | None = None
+        self, question: str, passages: Sequence[Passage], today: date | None = None, *, ranking: bool = True
     ) -> tuple[list[Evidence], float]:
         """Evidence numbered 1..n and the relevance of the best sentence (0..1). The sentences that score at
-        least 0.6 of the best serve, best first by `ranked` (its preferences for news asked about on `today`),
-        each with its own score."""
+        least 0.6 of the best serve, best first by `ranked` (its preferences for news asked about on `today`;
+        by score alone without `ranking`), each with its own score."""
         candidates = _candidates(passages, "leans_back" not in self.off, "questions" not in self.off)
         if not candidates:
             return [], 0.0
@@ -73,8 +73,8 @@ class EvidenceSelector:
         top = float(scores.max())
         part_tops = [int(np.argmax(p)) for p in by_part if p.max() >= 0.5 * top]
         # which sentences serve is their score's to say; in what order, the ranking's
-        ranking = self.ranked(question, candidates, scores, today)
-        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-ranking, kind="stable"))])]
+        ranks = self.ranked(question, candidates, scores, today) if ranking else scores
+        order = [*dict.fromkeys([*part_tops, *(int(i) for i in np.argsort(-ranks, kind="stable"))])]
         chosen: list[Evidence] = []
         seen_spans: list[tuple[str, int, int]] = []
         seen_words: list[set[str]] = []
