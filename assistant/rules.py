@@ -6,8 +6,8 @@ from __future__ import annotations
 RULES = {
     "sentence_words": "evidence: a sentence's share of the question's content words (off: embedding similarity alone)",
     "answer_kind": "evidence: the bonus for holding what a wh-question asks for (a place for 'where'...)",
-    "new_names": "extractive evidence: a sentence ranks higher for names the question does not hold (the answer's, most often)",
-    "recent_news": "extractive evidence: a sentence ranks lower the older its article is than the newest among the candidates",
+    "new_names": "extractive evidence: a sentence ranks higher for names the question lacks (the answer's, most often)",
+    "recent_news": "extractive evidence: a sentence ranks lower the older its article is than the newest candidate's",
     "leans_back": "evidence: a sentence opening with a pronoun or 'But' is shown with the one before",
     "questions": "evidence: a sentence that asks a question is never evidence",
     "question_parts": "retrieval and evidence: each part of a two-part question is looked up and scored alone too",
